@@ -1,0 +1,17 @@
+# The README's test command is `make test`; .ci/run runs exactly this target.
+GO ?= go
+
+.PHONY: test vet race bench-smoke check
+
+test: vet race bench-smoke
+
+vet:
+	$(GO) vet ./...
+	cd benchmarks && $(GO) vet ./...
+
+race:
+	$(GO) test -race ./...
+
+# Every benchmark once, so none rots; speed goals live in the numbers, not here.
+bench-smoke:
+	cd benchmarks && $(GO) test -run '^$$' -bench . -benchtime=1x ./...

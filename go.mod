@@ -1,0 +1,3 @@
+module github.com/hotpath-dev/hotpath
+
+go 1.26
