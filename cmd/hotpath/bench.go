@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/hotpath-dev/hotpath/internal/benchcmp"
+)
+
+const benchUsage = `[-base REV] [-count N] [-bench REGEX] [-benchtime D] [-threshold 5%] [-alpha 0.05] [packages]
+       hotpath bench [-threshold 5%] [-alpha 0.05] old.txt new.txt
+
+Builds the test binaries of packages (default ".") for the working tree and for REV, runs them
+interleaved (base, head, base, head … -count times each), compares the results with the
+Mann–Whitney U test and prints a table with a verdict per benchmark. With two results files it
+compares them instead. Exit status 1 when some benchmark got significantly worse by at least
+-threshold; B/op and allocs/op that are constant on each side are compared exactly.`
+
+// percent is a flag holding a fraction, written as "5%" or "0.05".
+type percent float64
+
+func (p *percent) String() string { return strconv.FormatFloat(float64(*p)*100, 'g', -1, 64) + "%" }
+
+func (p *percent) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err == nil && strings.HasSuffix(s, "%") {
+		v /= 100
+	}
+	if err != nil || v < 0 || math.IsNaN(v) {
+		return fmt.Errorf("want a percentage such as 5%% or a fraction such as 0.05")
+	}
+	*p = percent(v)
+	return nil
+}
+
+// benchConfig is the parsed command line of "hotpath bench".
+type benchConfig struct {
+	base      string
+	count     int
+	bench     string
+	benchtime string
+	opt       benchcmp.Options
+	args      []string
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", benchUsage, stderr)
+	cfg := benchConfig{opt: benchcmp.Options{Threshold: 0.05}}
+	fs.StringVar(&cfg.base, "base", "HEAD", "git revision to compare the working tree against")
+	fs.IntVar(&cfg.count, "count", 10, "runs of each side (equal on both sides)")
+	fs.StringVar(&cfg.bench, "bench", ".", "run only benchmarks matching this regular expression")
+	fs.StringVar(&cfg.benchtime, "benchtime", "", "passed to the test binaries as -test.benchtime (default theirs, 1s)")
+	thr := percent(cfg.opt.Threshold)
+	fs.Var(&thr, "threshold", "smallest significant worsening that fails the command")
+	fs.Float64Var(&cfg.opt.Alpha, "alpha", 0.05, "significance level of the U test")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg.opt.Threshold = float64(thr)
+	cfg.args = fs.Args()
+	if cfg.opt.Alpha <= 0 || cfg.opt.Alpha >= 1 {
+		return usageError("bench: -alpha %v: want a value between 0 and 1", cfg.opt.Alpha)
+	}
+	explicitBase := false
+	fs.Visit(func(f *flag.Flag) { explicitBase = explicitBase || f.Name == "base" })
+	if len(cfg.args) == 2 && !explicitBase && isFile(cfg.args[0]) && isFile(cfg.args[1]) {
+		return benchFiles(cfg, stdout)
+	}
+	if cfg.count < 1 {
+		return usageError("bench: -count %d: want at least 1", cfg.count)
+	}
+	if len(cfg.args) == 0 {
+		cfg.args = []string{"."}
+	}
+	return benchRevisions(ctx, cfg, stdout, stderr)
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// benchFiles compares two existing results files.
+func benchFiles(cfg benchConfig, stdout io.Writer) error {
+	sets := make([]*benchcmp.Set, 2)
+	for i, path := range cfg.args {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		sets[i], err = benchcmp.Read(f, path)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	return benchReport(sets[0], sets[1], cfg.opt, stdout)
+}
+
+// benchReport compares, prints and turns regressions into exit status 1.
+func benchReport(old, new *benchcmp.Set, opt benchcmp.Options, stdout io.Writer) error {
+	rep, err := benchcmp.Compare(old, new, opt)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := rep.WriteText(stdout); err != nil {
+		return err
+	}
+	regs := rep.Regressions()
+	if len(regs) == 0 {
+		fmt.Fprintf(stdout, "no regressions (threshold %s, alpha %v)\n", (*percent)(&opt.Threshold), opt.Alpha)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%d regression(s) (threshold %s, alpha %v):\n", len(regs), (*percent)(&opt.Threshold), opt.Alpha)
+	for _, r := range regs {
+		fmt.Fprintf(stdout, "  %s %s %s %+.2f%%\n", r.Pkg, r.Name, r.Unit, 100*r.Delta)
+	}
+	return failed()
+}
+
+// benchTarget is one package's pair of test binaries.
+type benchTarget struct {
+	rel              string // package directory relative to the repository root
+	headDir, baseDir string // where each binary runs (its package directory, for testdata)
+	headBin, baseBin string
+}
+
+// benchRevisions builds, runs interleaved and compares the working tree against cfg.base.
+func benchRevisions(ctx context.Context, cfg benchConfig, stdout, stderr io.Writer) error {
+	top, err := git(ctx, ".", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return usageError("bench: not in a git repository: %v", err)
+	}
+	rev, err := git(ctx, ".", "rev-parse", "--verify", "--quiet", cfg.base+"^{commit}")
+	if err != nil {
+		return usageError("bench: -base %q: not a commit", cfg.base)
+	}
+	dirs, err := goListDirs(ctx, ".", cfg.args)
+	if err != nil {
+		return usageError("bench: %v", err)
+	}
+	tmp, err := os.MkdirTemp("", "hotpath-bench-")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	wt := filepath.Join(tmp, "base")
+	fmt.Fprintf(stderr, "bench: checking out %s (%.12s) in a temporary worktree\n", cfg.base, rev)
+	if _, err := git(ctx, top, "worktree", "add", "--detach", "--quiet", wt, rev); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer func() {
+		// A fresh context: the worktree must go even when ctx was cancelled.
+		git(context.WithoutCancel(ctx), top, "worktree", "remove", "--force", wt)
+	}()
+	targets, err := buildTargets(ctx, top, wt, tmp, dirs, stderr)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return usageError("bench: no package with tests in both the working tree and %s", cfg.base)
+	}
+	var headOut, baseOut bytes.Buffer
+	for i := range cfg.count {
+		for _, t := range targets {
+			fmt.Fprintf(stderr, "bench: run %d/%d %s: base", i+1, cfg.count, t.rel)
+			if err := runTestBinary(ctx, cfg, t.baseBin, t.baseDir, &baseOut); err != nil {
+				fmt.Fprintln(stderr)
+				return err
+			}
+			fmt.Fprint(stderr, ", head\n")
+			if err := runTestBinary(ctx, cfg, t.headBin, t.headDir, &headOut); err != nil {
+				return err
+			}
+		}
+	}
+	base, err := benchcmp.Read(&baseOut, fmt.Sprintf("%.7s", rev))
+	if err != nil {
+		return fmt.Errorf("bench: %w (does -bench %q match a benchmark?)", err, cfg.bench)
+	}
+	head, err := benchcmp.Read(&headOut, "head")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	opt := cfg.opt
+	opt.EqualCounts = true
+	return benchReport(base, head, opt, stdout)
+}
+
+// buildTargets compiles the test binary of each package on both sides; packages without tests, or
+// missing at the base revision, are skipped with a note.
+func buildTargets(ctx context.Context, top, wt, tmp string, dirs []string, stderr io.Writer) ([]benchTarget, error) {
+	var targets []benchTarget
+	for i, dir := range dirs {
+		rel, err := filepath.Rel(top, dir)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return nil, usageError("bench: package directory %s is outside the repository %s", dir, top)
+		}
+		t := benchTarget{rel: rel, headDir: dir, baseDir: filepath.Join(wt, rel),
+			headBin: filepath.Join(tmp, fmt.Sprintf("head-%d.test", i)), baseBin: filepath.Join(tmp, fmt.Sprintf("base-%d.test", i))}
+		if _, err := os.Stat(t.baseDir); err != nil {
+			fmt.Fprintf(stderr, "bench: skipping %s: not in the base revision\n", rel)
+			continue
+		}
+		fmt.Fprintf(stderr, "bench: building %s (head, base)\n", rel)
+		if err := goTestCompile(ctx, t.headDir, t.headBin); err != nil {
+			return nil, usageError("bench: %v", err)
+		}
+		if err := goTestCompile(ctx, t.baseDir, t.baseBin); err != nil {
+			return nil, fmt.Errorf("bench: base revision: %w", err)
+		}
+		if !isFile(t.headBin) || !isFile(t.baseBin) {
+			fmt.Fprintf(stderr, "bench: skipping %s: no test files\n", rel)
+			continue
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
+// runTestBinary runs one benchmark pass of a test binary in its package directory, appending the
+// output to out.
+func runTestBinary(ctx context.Context, cfg benchConfig, bin, dir string, out *bytes.Buffer) error {
+	args := []string{"-test.run=^$", "-test.bench=" + cfg.bench, "-test.count=1", "-test.benchmem"}
+	if cfg.benchtime != "" {
+		args = append(args, "-test.benchtime="+cfg.benchtime)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &stderr
+	start := out.Len()
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("bench: %s in %s: %v\n%s%s", filepath.Base(bin), dir, err, tail(out.Bytes()[start:]), stderr.String())
+		}
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+// tail returns the last lines of b, enough to show a benchmark failure.
+func tail(b []byte) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
