@@ -184,7 +184,7 @@ func benchRevisions(ctx context.Context, cfg benchConfig, stdout, stderr io.Writ
 			}
 		}
 	}
-	base, err := benchcmp.Read(&baseOut, fmt.Sprintf("%.7s", rev))
+	base, err := benchcmp.Read(&baseOut, cfg.base)
 	if err != nil {
 		return fmt.Errorf("bench: %w (does -bench %q match a benchmark?)", err, cfg.bench)
 	}

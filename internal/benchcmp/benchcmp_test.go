@@ -209,3 +209,29 @@ func TestWriteText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompare times one comparison of two 20-benchmark, 10-run result sets; "hotpath bench"
+// runs it on this repository in cmd/hotpath's TestBenchSelf.
+func BenchmarkCompare(b *testing.B) {
+	var old, new strings.Builder
+	for i := range 20 {
+		name := fmt.Sprintf("B%d", i)
+		old.WriteString(results(name, "ns/op", 100, 101, 102, 99, 100, 103, 98, 101, 100, 102))
+		new.WriteString(results(name, "ns/op", 100, 121, 102, 119, 100, 103, 98, 101, 120, 102))
+	}
+	os, ns := mustReadB(b, old.String()), mustReadB(b, new.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compare(os, ns, Options{EqualCounts: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func mustReadB(b *testing.B, text string) *Set {
+	s, err := Read(strings.NewReader(text), "x")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}

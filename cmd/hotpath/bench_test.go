@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+		wantErr  string
+	}{
+		{"regression", []string{"testdata/bench/old.txt", "testdata/bench/new.txt"}, exitFailed,
+			[]string{"+19.90% (p=0.029 n=4)", "REGRESSION", "1 regression(s) (threshold 5%, alpha 0.05)"}, ""},
+		{"improvement is not a failure", []string{"testdata/bench/new.txt", "testdata/bench/old.txt"}, exitOK,
+			[]string{"-16.60% (p=0.029 n=4)", "better", "no regressions"}, ""},
+		{"below threshold", []string{"-threshold", "25%", "testdata/bench/old.txt", "testdata/bench/new.txt"}, exitOK,
+			[]string{"worse", "no regressions (threshold 25%"}, ""},
+		{"threshold as fraction", []string{"-threshold", "0.1", "testdata/bench/old.txt", "testdata/bench/new.txt"}, exitFailed,
+			[]string{"REGRESSION"}, ""},
+		{"same file", []string{"testdata/bench/old.txt", "testdata/bench/old.txt"}, exitOK,
+			[]string{"~ (p=1.000 n=4)", "no regressions"}, ""},
+		{"bad threshold", []string{"-threshold", "lots", "a", "b"}, exitUsage, nil, "want a percentage"},
+		{"bad alpha", []string{"-alpha", "2", "a", "b"}, exitUsage, nil, "want a value between 0 and 1"},
+		{"not results", []string{"testdata/bench/old.txt", "bench_test.go"}, exitUnknown, nil, "no benchmark results"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := report(run(t.Context(), append([]string{"bench"}, tt.args...), &stdout, &stderr), &stderr)
+			if code != tt.wantCode {
+				t.Errorf("bench %q exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.args, code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("bench %q stdout = %q, want it to contain %q", tt.args, stdout.String(), w)
+				}
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("bench %q stderr = %q, want it to contain %q", tt.args, stderr.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+// tinyModule is a module with one benchmark; slow makes it do 50 times the work and allocate.
+func tinyModule(slow bool) map[string]string {
+	n, alloc := "1000", ""
+	if slow {
+		n, alloc = "50000", "\n\t\tsink = make([]byte, 64+len(sinkB))"
+	}
+	return map[string]string{
+		"go.mod": "module example.com/tiny\n\ngo 1.26\n",
+		"tiny_test.go": `package tiny
+
+import "testing"
+
+var sink, sinkB []byte
+var total int
+
+func BenchmarkWork(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range ` + n + ` {
+			total += i * i
+		}` + alloc + `
+	}
+}
+`,
+	}
+}
+
+// gitRepo creates a repository whose history is one commit per entry of versions.
+func gitRepo(t *testing.T, versions ...map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	gitIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), "git", append([]string{"-c", "user.name=hotpath", "-c", "user.email=hotpath@example.com"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %q: %v\n%s", args, err, out)
+		}
+	}
+	gitIn("init", "--quiet")
+	for i, files := range versions {
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gitIn("add", "-A")
+		gitIn("commit", "--quiet", "-m", "version "+string(rune('1'+i)))
+	}
+	return dir
+}
+
+// TestBenchRevisions is a real run: two commits, test binaries built for the working tree and for
+// HEAD~1 in a temporary worktree, run interleaved four times each.
+func TestBenchRevisions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs test binaries")
+	}
+	for _, tool := range []string{"git", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir := gitRepo(t, tinyModule(false), tinyModule(true))
+	t.Chdir(dir)
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "-base", "HEAD~1", "-count", "4", "-benchtime", "200x", "."}
+	code := report(run(t.Context(), args, &stdout, &stderr), &stderr)
+	if code != exitFailed {
+		t.Errorf("bench %q exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, exitFailed, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{
+		"Work-",                  // the benchmark's row
+		"REGRESSION",             // 50× the work
+		"allocs/op",              // exact unit table
+		"+∞ (exact)",             // 0 → 1 allocs/op
+		"(p=0.029 n=4)",          // the smallest p four runs a side can give
+		"example.com/tiny Work-", // listed among the regressions
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("bench %q stdout lacks %q:\n%s", args, want, stdout.String())
+		}
+	}
+	if got := strings.Count(stderr.String(), ": base, head"); got != 4 {
+		t.Errorf("bench stderr shows %d interleaved base/head runs, want 4:\n%s", got, stderr.String())
+	}
+	out, err := exec.CommandContext(t.Context(), "git", "-C", dir, "worktree", "list").Output()
+	if err != nil || strings.Count(string(out), "\n") != 1 {
+		t.Errorf("git worktree list after bench = %q, %v; want only the main worktree", out, err)
+	}
+}
+
+func TestBenchRevisionErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs git")
+	}
+	dir := gitRepo(t, tinyModule(false))
+	t.Chdir(dir)
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no such revision", []string{"-base", "nope", "."}, `-base "nope": not a commit`},
+		{"no parent", []string{"-base", "HEAD~1", "."}, `-base "HEAD~1": not a commit`},
+		{"zero count", []string{"-count", "0"}, "-count 0: want at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := report(run(t.Context(), append([]string{"bench"}, tt.args...), &stdout, &stderr), &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("bench %q = exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr.String(), exitUsage, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestBenchSelf runs "hotpath bench -base HEAD~1" on this repository, bounded to one small benchmark
+// and four runs a side. It skips outside a git checkout or when HEAD~1 predates internal/benchcmp.
+func TestBenchSelf(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs test binaries")
+	}
+	if err := exec.CommandContext(t.Context(), "git", "cat-file", "-e", "HEAD~1:internal/benchcmp/benchcmp_test.go").Run(); err != nil {
+		t.Skip("HEAD~1 of this checkout has no internal/benchcmp benchmarks")
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "-base", "HEAD~1", "-count", "4", "-bench", "^BenchmarkCompare$", "-benchtime", "20x",
+		"-threshold", "1000%", "../../internal/benchcmp"}
+	code := report(run(t.Context(), args, &stdout, &stderr), &stderr)
+	if code != exitOK || !strings.Contains(stdout.String(), "Compare-") || !strings.Contains(stdout.String(), "no regressions") {
+		t.Errorf("bench %q = exit %d; want 0 and a Compare row\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+	}
+}
