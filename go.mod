@@ -2,6 +2,9 @@ module github.com/hotpath-dev/hotpath
 
 go 1.26.0
 
-require golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+require (
+	go.uber.org/goleak v1.3.0
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+)
 
 require github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect

@@ -29,6 +29,7 @@ type command struct {
 // commands lists every subcommand; each lives in a file of its own.
 func commands() []command {
 	cmds := []command{
+		{"coldstart", "rank package init cost (GODEBUG=inittrace=1) and time to first response", runColdstart},
 		{"bench", "compare benchmarks of the working tree and a revision (or two files) with statistics", runBench},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
 	}
