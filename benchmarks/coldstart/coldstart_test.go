@@ -121,7 +121,7 @@ func TestFirstResponse(t *testing.T) {
 func BenchmarkFirstResponse(b *testing.B) {
 	for _, p := range paths {
 		for _, prog := range []string{"eager", "lazy"} {
-			b.Run(p.name+"/"+prog, func(b *testing.B) {
+			b.Run("path="+p.name+"/init="+prog, func(b *testing.B) {
 				bin := program(b, prog)
 				for b.Loop() {
 					if _, body, err := firstResponse(b.Context(), bin, p.path); err != nil || body != p.want {

@@ -14,9 +14,9 @@ func BenchmarkValue(b *testing.B) {
 		name string
 		f    func(int) float64
 	}{
-		{"stack", onStack},
-		{"heap", toHeap},
-		{"interface", boxed},
+		{"where=stack", onStack},
+		{"where=heap", toHeap},
+		{"where=interface", boxed},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -33,14 +33,14 @@ func BenchmarkValue(b *testing.B) {
 // BenchmarkBuffer compares a 4 KiB scratch buffer of constant size (stack) with the same buffer sized
 // at run time (heap).
 func BenchmarkBuffer(b *testing.B) {
-	b.Run("const-4KiB", func(b *testing.B) {
+	b.Run("size=4KiB/make=const", func(b *testing.B) {
 		b.SetBytes(4096)
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkI = bufConst(7)
 		}
 	})
-	b.Run("var-4KiB", func(b *testing.B) {
+	b.Run("size=4KiB/make=var", func(b *testing.B) {
 		n := 4096
 		b.SetBytes(int64(n))
 		b.ReportAllocs()

@@ -106,7 +106,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		body := make([]byte, size.Bytes)
 		for _, streams := range []int{1, 50, 200} {
 			for i, p := range protocols {
-				b.Run(fmt.Sprintf("size=%s/streams=%d/%s", size.Name, streams, p.name), func(b *testing.B) {
+				b.Run(fmt.Sprintf("size=%s/streams=%d/proto=%s", size.Name, streams, p.name), func(b *testing.B) {
 					url, stop := serve(b, p, body)
 					defer stop()
 					c := client(p, streams)

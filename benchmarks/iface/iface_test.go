@@ -17,10 +17,10 @@ func BenchmarkCall(b *testing.B) {
 		name string
 		sum  func() float64
 	}{
-		{"direct", func() float64 { return sumDirect(direct) }},
-		{"mono", func() float64 { return sumMono(mono) }},
-		{"poly3", func() float64 { return sumPoly(poly) }},
-		{"mega8", func() float64 { return sumMega(mega) }},
+		{"kind=direct", func() float64 { return sumDirect(direct) }},
+		{"kind=mono", func() float64 { return sumMono(mono) }},
+		{"kind=poly3", func() float64 { return sumPoly(poly) }},
+		{"kind=mega8", func() float64 { return sumMega(mega) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

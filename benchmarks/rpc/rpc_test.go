@@ -186,7 +186,7 @@ func BenchmarkEncode(b *testing.B) {
 		o, p := newOrder(size.Bytes)
 		js, _ := json.Marshal(o)
 		pbs, _ := proto.Marshal(p)
-		b.Run(fmt.Sprintf("size=%s/json/marshal", size.Name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%s/codec=json/op=marshal", size.Name), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				out, _ := json.Marshal(o)
@@ -194,7 +194,7 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(js)), "wire-B")
 		})
-		b.Run(fmt.Sprintf("size=%s/proto/marshal", size.Name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%s/codec=proto/op=marshal", size.Name), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				out, _ := proto.Marshal(p)
@@ -202,7 +202,7 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(pbs)), "wire-B")
 		})
-		b.Run(fmt.Sprintf("size=%s/json/unmarshal", size.Name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%s/codec=json/op=unmarshal", size.Name), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var got order
@@ -212,7 +212,7 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(js)), "wire-B")
 		})
-		b.Run(fmt.Sprintf("size=%s/proto/unmarshal", size.Name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%s/codec=proto/op=unmarshal", size.Name), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var got orderpb.Order
@@ -232,7 +232,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		o, p := newOrder(size.Bytes)
 		for _, streams := range []int{1, 50} {
 			for _, rt := range roundTrips {
-				b.Run(fmt.Sprintf("size=%s/streams=%d/%s", size.Name, streams, rt.name), func(b *testing.B) {
+				b.Run(fmt.Sprintf("size=%s/streams=%d/api=%s", size.Name, streams, rt.name), func(b *testing.B) {
 					e := newEnv(b, streams)
 					defer e.close()
 					ctx := b.Context()

@@ -23,7 +23,7 @@ var (
 const records = 1024
 
 func BenchmarkRecord(b *testing.B) {
-	b.Run("struct", func(b *testing.B) {
+	b.Run("shape=struct", func(b *testing.B) {
 		os := newOrders(records)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -31,7 +31,7 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/records, "ns/record")
 	})
-	b.Run("map", func(b *testing.B) {
+	b.Run("shape=map", func(b *testing.B) {
 		rs := newRecords(records)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -54,7 +54,7 @@ func BenchmarkFieldOrder(b *testing.B) {
 	sizes := append(append([]benchmarks.Size(nil), benchmarks.Sizes...), benchmarks.Size{Name: "64MiB", Bytes: 64 << 20})
 	for _, sz := range sizes {
 		n := sz.Bytes / int(unsafe.Sizeof(padded{}))
-		b.Run(fmt.Sprintf("size=%s/padded", sz.Name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%s/layout=padded", sz.Name), func(b *testing.B) {
 			xs := make([]padded, n)
 			for i := range xs {
 				xs[i] = padded{A: i%2 == 0, B: int64(i), D: 1, F: 2}
@@ -65,7 +65,7 @@ func BenchmarkFieldOrder(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 		})
-		b.Run(fmt.Sprintf("size=%s/packed", sz.Name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%s/layout=packed", sz.Name), func(b *testing.B) {
 			xs := make([]packed, n)
 			for i := range xs {
 				xs[i] = packed{A: i%2 == 0, B: int64(i), D: 1, F: 2}
@@ -107,8 +107,8 @@ func BenchmarkFalseSharing(b *testing.B) {
 		name string
 		x, y *atomic.Int64
 	}{
-		{"same-line", &s.a, &s.b},
-		{"padded", &a.a, &a.b},
+		{"layout=same-line", &s.a, &s.b},
+		{"layout=padded", &a.a, &a.b},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
