@@ -151,6 +151,9 @@ func TestCompareMissingAndGeomean(t *testing.T) {
 	if strings.Join(missing, ",") != "Gone-2,New-2" {
 		t.Errorf("missing rows = %q, want Gone-2,New-2", missing)
 	}
+	if gone, added := tb.Rows[2], tb.Rows[3]; gone.Old.Center != 5e-9 || added.New.Center != 5e-9 {
+		t.Errorf("missing rows' summaries = %v (old of Gone), %v (new of New), want 5ns each", gone.Old.Center, added.New.Center)
+	}
 	// geomean(100, 400) = 200 = geomean(200, 200): the missing rows stay out.
 	if tb.GeoN != 2 || math.Abs(tb.GeoOld-200e-9) > 1e-15 || math.Abs(tb.GeoNew-200e-9) > 1e-15 {
 		t.Errorf("geomean = %v → %v over %d rows, want 200ns → 200ns over 2", tb.GeoOld, tb.GeoNew, tb.GeoN)

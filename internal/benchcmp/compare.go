@@ -163,17 +163,19 @@ var exactUnits = map[string]bool{"B/op": true, "allocs/op": true}
 
 func compareRow(k key, ov, nv []float64, ou, nu benchfmt.UnitMetadataMap, opt Options) (Row, error) {
 	row := Row{Pkg: k.pkg, Name: k.name, Unit: k.unit, OldN: len(ov), NewN: len(nv)}
-	if len(ov) == 0 || len(nv) == 0 {
-		row.Verdict = Missing
-		side := "old"
-		if len(ov) == 0 {
-			side = "new"
-		}
-		row.Warnings = append(row.Warnings, "only in "+side)
-		return row, nil
-	}
 	thr := benchmath.DefaultThresholds
 	thr.CompareAlpha = opt.alpha()
+	if len(ov) == 0 || len(nv) == 0 {
+		row.Verdict = Missing
+		if len(ov) == 0 {
+			row.New = benchmath.AssumeNothing.Summary(benchmath.NewSample(nv, &thr), opt.confidence())
+			row.Warnings = append(row.Warnings, "only in new")
+		} else {
+			row.Old = benchmath.AssumeNothing.Summary(benchmath.NewSample(ov, &thr), opt.confidence())
+			row.Warnings = append(row.Warnings, "only in old")
+		}
+		return row, nil
+	}
 	so, sn := benchmath.NewSample(ov, &thr), benchmath.NewSample(nv, &thr)
 	declared := ou.GetAssumption(k.unit) == benchmath.AssumeExact || nu.GetAssumption(k.unit) == benchmath.AssumeExact
 	row.Exact = declared || exactUnits[k.unit] && constant(so.Values) && constant(sn.Values)

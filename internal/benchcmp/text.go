@@ -34,7 +34,12 @@ func (r *Report) WriteText(w io.Writer) error {
 func writeTable(w io.Writer, r *Report, t Table) {
 	centres := make([]float64, 0, 2*len(t.Rows))
 	for _, row := range t.Rows {
-		centres = append(centres, row.Old.Center, row.New.Center)
+		if row.OldN > 0 {
+			centres = append(centres, row.Old.Center)
+		}
+		if row.NewN > 0 {
+			centres = append(centres, row.New.Center)
+		}
 	}
 	sc := benchunit.CommonScale(centres, benchunit.ClassOf(t.Unit))
 	fmt.Fprintf(w, "%s\t%s %s\t%s %s\tdelta\tverdict\n", "name", r.Old, t.Unit, r.New, t.Unit)
