@@ -11,6 +11,7 @@ vet:
 
 race:
 	$(GO) test -race ./...
+	cd benchmarks && $(GO) test -race ./...
 
 # Every benchmark once, so none rots; speed goals live in the numbers, not here.
 bench-smoke:
