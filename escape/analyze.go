@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,10 +88,7 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := out
-	if cfg.Tests {
-		text = dropSections(out, targets.superseded)
-	}
+	text := keepSections(out, targets.keep, targets.superseded)
 	parsed := ParseText(text, stamp.GoVersion)
 	rep := &Report{Schema: Schema, Stamp: stamp, Lines: parsed.Lines, Notes: parsed.Notes,
 		UnknownCount: parsed.UnknownCount, Unknown: parsed.Unknown, Facts: parsed.Facts}
@@ -221,7 +219,7 @@ func (b *build) compile(ctx context.Context, jsonRoot string, paths []string, wi
 		flags := append(textFlags[:len(textFlags):len(textFlags)], "-json=0,"+logDir(jsonRoot, i))
 		args = append(args, "-gcflags="+p+"="+strings.Join(flags, " "))
 	}
-	args = append(append(args, "-f={{.ImportPath}}", "--"), paths...)
+	args = append(append(args, "-f={{.ImportPath}}", "--"), b.cfg.Patterns...)
 	var progress io.Writer
 	if b.cfg.Progress != nil && withText {
 		progress = &progressWriter{fn: b.cfg.Progress, total: len(b.targets.keep)}
@@ -274,16 +272,16 @@ func compilerErrors(out []byte) []byte {
 	return b.Bytes()
 }
 
-// dropSections removes the "# pkg" sections of superseded plain packages (their test variants repeat them).
-func dropSections(out []byte, drop map[string]bool) []byte {
-	if len(drop) == 0 {
-		return out
-	}
+// keepSections keeps the "# pkg" sections of the target packages, dropping plain packages superseded by
+// their test variant (which repeats them) and generated test mains.
+func keepSections(out []byte, keep []string, drop map[string]bool) []byte {
 	var b bytes.Buffer
 	skip := false
 	for line := range bytes.Lines(out) {
 		if bytes.HasPrefix(line, []byte("# ")) {
-			skip = drop[strings.TrimSpace(string(line[2:]))]
+			name := strings.TrimSpace(string(line[2:]))
+			path, _, variant := strings.Cut(name, " [")
+			skip = (drop[name] && !variant) || !slices.Contains(keep, path)
 		}
 		if !skip {
 			b.Write(line)

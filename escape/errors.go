@@ -3,6 +3,7 @@ package escape
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinels matched with errors.Is on the errors Analyze and the parsers return.
@@ -23,7 +24,14 @@ type BuildError struct {
 	Err    error // the go command's error (wraps a gocmd sentinel)
 }
 
-func (e *BuildError) Error() string { return fmt.Sprintf("escape: build: %v", e.Err) }
+func (e *BuildError) Error() string {
+	for _, line := range strings.Split(string(e.Output), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			return "escape: build: " + line
+		}
+	}
+	return fmt.Sprintf("escape: build: %v", e.Err)
+}
 
 // Unwrap returns both ErrBuild and the go command's error, so errors.Is works for either.
 func (e *BuildError) Unwrap() []error { return []error{ErrBuild, e.Err} }
