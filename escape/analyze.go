@@ -338,9 +338,7 @@ func normalisePaths(facts []Fact, dir string) {
 		f := &facts[i]
 		f.File = norm(f.File)
 		for j := range f.Flow {
-			if at := f.Flow[j].At; at != nil {
-				at.File = norm(at.File)
-			}
+			f.Flow[j].At.File = norm(f.Flow[j].At.File)
 		}
 		for j := range f.Inline {
 			f.Inline[j].File = norm(f.Inline[j].File)

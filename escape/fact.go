@@ -63,7 +63,7 @@ type Step struct {
 	Flow   string `json:"flow,omitempty"`   // "dst ← src" for a flow edge (the arrow is normalised to ←)
 	From   string `json:"from,omitempty"`   // the expression, for a "from" step
 	Reason string `json:"reason,omitempty"` // why the value moves, e.g. "address-of", "call parameter"
-	At     *Pos   `json:"at,omitempty"`     // where, when the compiler says
+	At     Pos    `json:"at,omitzero"`      // where, when the compiler says
 }
 
 // Fact is one normalised decision of the compiler about one place in the code.

@@ -68,7 +68,7 @@ type Parsed struct {
 type explanation struct {
 	pkg, subject, fn, dst string
 	pos                   Pos
-	steps                 []Step
+	first, end            int // its steps are textParser.steps[first:end]
 	used                  bool
 }
 
@@ -77,17 +77,22 @@ type textParser struct {
 	prof  Profile
 	out   *Parsed
 	pkg   string
-	files map[string]string // interned file names
+	strs  map[string]string // interned strings: file names, reasons, short subjects
+	last  string            // the file name of the previous position
 	expl  []explanation
-	cur   int // index into expl of the heading whose steps are being read, or -1
+	steps []Step // the steps of all explanations, in order: one backing array instead of one per heading
+	cur   int    // index into expl of the heading whose steps are being read, or -1
 }
 
 // ParseText parses the output of go build with -gcflags='-m=2 -d=ssa/check_bce/debug=1,nil=1' (any subset
 // of those flags works) as printed by the given toolchain version. It never fails: lines it does not know
 // are counted and kept in Unknown. Facts inside a "# pkg" section get that package's import path.
 func ParseText(data []byte, goVersion string) *Parsed {
-	p := &textParser{prof: ProfileFor(goVersion), out: &Parsed{}, files: make(map[string]string), cur: -1}
+	p := &textParser{prof: ProfileFor(goVersion), out: &Parsed{}, strs: make(map[string]string), cur: -1}
 	p.out.Profile = p.prof.Name
+	// net/http: one fact per 5 lines, one explanation step per 2.5 lines.
+	p.out.Facts = make([]Fact, 0, len(data)/400)
+	p.steps = make([]Step, 0, len(data)/200)
 	for len(data) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -168,7 +173,8 @@ func (p *textParser) parsePos(b []byte) (Pos, bool) {
 	if prev, ok := trailingInt(b); ok {
 		file := b[:len(b)-digits(prev)-1]
 		if len(file) > 0 {
-			return Pos{File: p.intern(file), Line: prev, Col: last}, true
+			p.last = p.intern(file)
+			return Pos{File: p.last, Line: prev, Col: last}, true
 		}
 	}
 	if len(b) == 0 {
@@ -190,7 +196,7 @@ func trailingInt(b []byte) (int, bool) {
 		}
 		n = n*10 + int(c-'0')
 	}
-	if strconv.Itoa(n) != string(b[i+1:]) { // leading zeros or similar: not a compiler position
+	if b[i+1] == '0' && len(b)-i > 2 { // leading zero: not a compiler position
 		return 0, false
 	}
 	return n, true
@@ -205,12 +211,19 @@ func digits(n int) int {
 	return d
 }
 
+// intern returns b as a string, allocating only the first time a given text is seen. Compiler output
+// repeats the same file names, reasons and variable names thousands of times.
 func (p *textParser) intern(b []byte) string {
-	if s, ok := p.files[string(b)]; ok {
+	if string(b) == p.last { // consecutive lines mostly name the same file
+		return p.last
+	}
+	if s, ok := p.strs[string(b)]; ok {
 		return s
 	}
 	s := string(b)
-	p.files[s] = s
+	if len(b) <= 64 {
+		p.strs[s] = s
+	}
 	return s
 }
 
@@ -233,10 +246,10 @@ func (p *textParser) message(pos Pos, msg []byte) bool {
 		if i := bytes.Index(callee, []byte(" with score ")); i > 0 {
 			callee = callee[:i]
 		}
-		p.fact(Fact{Kind: KindInlinedCall, Pos: pos, Subject: string(callee)})
+		p.fact(Fact{Kind: KindInlinedCall, Pos: pos, Subject: p.intern(callee)})
 		return true
 	case bytes.HasSuffix(s, []byte(" escapes to heap")):
-		p.fact(Fact{Kind: KindHeap, Pos: pos, Subject: string(s[:len(s)-len(" escapes to heap")]), Reason: ReasonEscapes})
+		p.fact(Fact{Kind: KindHeap, Pos: pos, Subject: p.intern(s[:len(s)-len(" escapes to heap")]), Reason: ReasonEscapes})
 		return true
 	case bytes.HasSuffix(s, []byte(" does not escape")):
 		return p.note()
@@ -251,14 +264,14 @@ func (p *textParser) message(pos Pos, msg []byte) bool {
 	case bytes.HasPrefix(s, []byte("cannot inline ")):
 		return p.cannotInline(pos, s[len("cannot inline "):])
 	case bytes.HasPrefix(s, []byte("moved to heap: ")):
-		p.fact(Fact{Kind: KindHeap, Pos: pos, Subject: string(s[len("moved to heap: "):]), Reason: ReasonMoved})
+		p.fact(Fact{Kind: KindHeap, Pos: pos, Subject: p.intern(s[len("moved to heap: "):]), Reason: ReasonMoved})
 		return true
 	case bytes.HasPrefix(s, []byte("Found Is")):
 		what := s[len("Found "):]
 		if string(what) != "IsInBounds" && string(what) != "IsSliceInBounds" {
 			return false
 		}
-		p.fact(Fact{Kind: KindBounds, Pos: pos, Subject: string(what)})
+		p.fact(Fact{Kind: KindBounds, Pos: pos, Subject: p.intern(what)})
 		return true
 	case bytes.Equal(s, []byte("generated nil check")):
 		p.fact(Fact{Kind: KindNil, Pos: pos, Subject: "nil check"})
@@ -284,7 +297,7 @@ func (p *textParser) step(pos Pos, msg []byte) bool {
 	s := bytes.TrimLeft(msg, " ")
 	switch {
 	case bytes.HasPrefix(s, []byte("flow: ")) && bytes.HasSuffix(s, []byte(":")):
-		edge := string(s[len("flow: ") : len(s)-1])
+		edge := p.intern(s[len("flow: ") : len(s)-1])
 		if !strings.Contains(edge, p.prof.arrow) {
 			return false
 		}
@@ -304,8 +317,9 @@ func (p *textParser) step(pos Pos, msg []byte) bool {
 
 func (p *textParser) addStep(st Step) {
 	p.out.Notes++
-	if p.cur >= 0 {
-		p.expl[p.cur].steps = append(p.expl[p.cur].steps, st)
+	if p.cur >= 0 && p.expl[p.cur].end == len(p.steps) {
+		p.steps = append(p.steps, st)
+		p.expl[p.cur].end++
 	}
 }
 
@@ -315,15 +329,15 @@ func (p *textParser) fromStep(s []byte) Step {
 	if i := bytes.LastIndex(s, []byte(" at ")); i > 0 && bytes.HasSuffix(s[:i], []byte(")")) {
 		at := s[i+len(" at "):]
 		if pos, ok := p.parsePos(at); ok {
-			st.At = &pos
+			st.At = pos
 		}
 		s = s[:i]
 	}
 	if i := bytes.LastIndex(s, []byte(" (")); i > 0 && bytes.HasSuffix(s, []byte(")")) {
-		st.Reason = string(s[i+2 : len(s)-1])
+		st.Reason = p.intern(s[i+2 : len(s)-1])
 		s = s[:i]
 	}
-	st.From = string(s)
+	st.From = p.intern(s)
 	return st
 }
 
@@ -342,7 +356,7 @@ func (p *textParser) heapHeading(pos Pos, s []byte) bool {
 			return false
 		}
 	}
-	p.heading(explanation{pkg: p.pkg, pos: pos, subject: string(subject), fn: string(fn)})
+	p.heading(explanation{pkg: p.pkg, pos: pos, subject: p.intern(subject), fn: p.intern(fn)})
 	return true
 }
 
@@ -362,23 +376,24 @@ func (p *textParser) leakHeading(pos Pos, s []byte) bool {
 		}
 		dst, fn = dst[:k], dst[k+len(" for "):]
 	}
-	p.heading(explanation{pkg: p.pkg, pos: pos, subject: string(param), fn: string(fn), dst: string(dst)})
+	p.heading(explanation{pkg: p.pkg, pos: pos, subject: p.intern(param), fn: p.intern(fn), dst: p.intern(dst)})
 	return true
 }
 
 func (p *textParser) heading(e explanation) {
 	p.out.Notes++
+	e.first, e.end = len(p.steps), len(p.steps)
 	p.expl = append(p.expl, e)
 	p.cur = len(p.expl) - 1
 }
 
 // leak parses "leaking param: p", "leaking param content: p" and "leaking param: p to result r level=N".
 func (p *textParser) leak(pos Pos, s []byte) bool {
-	to := "heap"
+	reason, to := "leaks to heap", "heap"
 	var rest []byte
 	switch {
 	case bytes.HasPrefix(s, []byte("leaking param content: ")):
-		rest, to = s[len("leaking param content: "):], "heap (content)"
+		rest, reason, to = s[len("leaking param content: "):], "leaks to heap (content)", "heap (content)"
 	case bytes.HasPrefix(s, []byte("leaking param: ")):
 		rest = s[len("leaking param: "):]
 	default:
@@ -386,9 +401,10 @@ func (p *textParser) leak(pos Pos, s []byte) bool {
 	}
 	if i := bytes.Index(rest, []byte(" to result ")); i > 0 {
 		to = "result " + string(rest[i+len(" to result "):])
+		reason = "leaks to " + to
 		rest = rest[:i]
 	}
-	p.fact(Fact{Kind: KindLeak, Pos: pos, Subject: string(rest), Reason: "leaks to " + to, To: to})
+	p.fact(Fact{Kind: KindLeak, Pos: pos, Subject: p.intern(rest), Reason: reason, To: to})
 	return true
 }
 
@@ -493,7 +509,11 @@ func (p *textParser) attach() {
 				continue
 			}
 			e.used = true
-			f.Flow = e.steps
+			if f.Flow == nil {
+				f.Flow = p.steps[e.first:e.end:e.end]
+			} else { // a parameter leaking to several places: one flow after the other
+				f.Flow = append(f.Flow, p.steps[e.first:e.end]...)
+			}
 			if f.Func == "" {
 				f.Func = e.fn
 			}

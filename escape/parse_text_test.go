@@ -96,7 +96,7 @@ func TestParseTextExplanations(t *testing.T) {
 			t.Fatalf("ParseText(%s) = %d facts, %d unknown %q, want 2, 0", tt.version, len(p.Facts), p.UnknownCount, p.Unknown)
 		}
 		heap, leak := p.Facts[0], p.Facts[1]
-		want := []Step{{Flow: "~r0 ← &x"}, {From: "&x", Reason: "address-of", At: &Pos{"./p.go", 6, 32}}, {From: "return &x", Reason: "return", At: &Pos{"./p.go", 6, 25}}}
+		want := []Step{{Flow: "~r0 ← &x"}, {From: "&x", Reason: "address-of", At: Pos{"./p.go", 6, 32}}, {From: "return &x", Reason: "return", At: Pos{"./p.go", 6, 25}}}
 		if got := fmt.Sprint(stepsString(heap.Flow)); got != stepsString(want) {
 			t.Errorf("ParseText(%s) heap flow = %s, want %s", tt.version, got, stepsString(want))
 		}
