@@ -98,6 +98,7 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	fillFuncs(rep.Facts, dir)
 	rep.finish(targets.keep, cached)
 	return rep, nil
 }
