@@ -83,7 +83,8 @@ func TestAnalyzeGolden(t *testing.T) {
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "golden.report.txt", strings.ReplaceAll(text.String(), rep.Stamp.GoVersion, "GOVERSION"))
+	report, _, _ := strings.Cut(text.String(), "; packages compiled") // the cache state varies between runs
+	checkGolden(t, "golden.report.txt", strings.ReplaceAll(report, rep.Stamp.GoVersion, "GOVERSION"))
 }
 
 // TestAnalyzeCacheReplay covers the build-cache trap: a cached compile replays -m text but writes no JSON
