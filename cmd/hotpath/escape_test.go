@@ -96,3 +96,13 @@ func TestEscapeJSONFile(t *testing.T) {
 		t.Errorf("escape json = schema %q, go %q, %d facts; want hotpath.escape/v1, go1.x, at least 20", rep.Schema, rep.Stamp.GoVersion, len(rep.Facts))
 	}
 }
+
+func TestEscapeGoMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var stdout, stderr bytes.Buffer
+	code := report(run(t.Context(), []string{"escape", "./..."}, &stdout, &stderr), &stderr)
+	want := "hotpath: escape: analyze: gocmd: run \"go\": go command not found (install Go or put it on PATH)\n"
+	if code != exitUsage || stderr.String() != want {
+		t.Errorf("escape without go on PATH = exit %d, stderr %q; want %d, %q", code, stderr.String(), exitUsage, want)
+	}
+}
