@@ -28,8 +28,8 @@ func goldenDir(t *testing.T) string {
 func factLines(rep *Report) string {
 	var b strings.Builder
 	for _, f := range rep.Facts {
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\tcost=%d budget=%d bytes=%d\tfunc=%s\tflow=%d\tkey=%s\n",
-			f.Package, f.Pos, f.Kind, f.Subject, f.Reason+"|"+f.To, f.Cost, f.Budget, f.Bytes, f.Func, len(f.Flow), f.Key)
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\tcost=%d budget=%d bytes=%d\tfunc=%s\tflow=%d\tkey=%s\tinline=%v\n",
+			f.Package, f.Pos, f.Kind, f.Subject, f.Reason+"|"+f.To, f.Cost, f.Budget, f.Bytes, f.Func, len(f.Flow), f.Key, f.Inline)
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", strings.ReplaceAll(w, rep.Stamp.Dir, "$DIR"))

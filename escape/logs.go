@@ -105,6 +105,13 @@ func (b *build) keep(src, id string) string {
 func (b *build) readLogs(rep *Report, pkg, dir string) error {
 	written := map[string]string{} // base name → the source file its log holds
 	var facts []Fact
+	type chained struct {
+		file      string
+		line, col int
+		code      string
+		chain     []Pos
+	}
+	var chains []chained
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
 			return err
@@ -120,7 +127,14 @@ func (b *build) readLogs(rep *Report, pkg, dir string) error {
 		written[filepath.Base(h.File)] = h.File
 		for i := range recs {
 			r := &recs[i]
-			if r.Code != "copy" {
+			switch r.Code {
+			case "isInBounds", "isSliceInBounds", "nilcheck":
+				if chain := r.Inline(); len(chain) > 0 {
+					chains = append(chains, chained{h.File, r.Range.Start.Line, r.Range.Start.Character, r.Code, chain})
+				}
+				continue
+			case "copy":
+			default:
 				continue
 			}
 			n, _ := strconv.Atoi(strings.TrimSuffix(r.Message, " bytes"))
@@ -133,6 +147,35 @@ func (b *build) readLogs(rep *Report, pkg, dir string) error {
 		return fmt.Errorf("escape: analyze %s: json log: %w", pkg, err)
 	}
 	normalisePaths(facts, b.cfg.Dir)
+	// Give the text channel's bounds and nil checks the inlining chain the log records for them: one log
+	// record per inlined copy, matched to the text facts at the same place in order.
+	if len(chains) > 0 {
+		type key struct {
+			file      string
+			line, col int
+			kind      Kind
+		}
+		idx := map[key][]int{}
+		for i := range rep.Facts {
+			if f := &rep.Facts[i]; f.Package == pkg && (f.Kind == KindBounds || f.Kind == KindNil) {
+				k := key{f.File, f.Line, f.Col, f.Kind}
+				idx[k] = append(idx[k], i)
+			}
+		}
+		for _, c := range chains {
+			tmp := []Fact{{Pos: Pos{File: c.file}, Inline: c.chain}}
+			normalisePaths(tmp, b.cfg.Dir)
+			kind := KindBounds
+			if c.code == "nilcheck" {
+				kind = KindNil
+			}
+			k := key{tmp[0].File, c.line, c.col, kind}
+			if list := idx[k]; len(list) > 0 {
+				rep.Facts[list[0]].Inline = tmp[0].Inline
+				idx[k] = list[1:]
+			}
+		}
+	}
 	// Collision check: a source file of this package's text output whose base name's log holds another file.
 	lost := map[string]bool{}
 	for i := range rep.Facts {

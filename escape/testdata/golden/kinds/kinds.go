@@ -87,3 +87,6 @@ func CopyBig(p *Big) Big { return *p }
 
 // Addr takes the address of an element behind p: the compiler must check p for nil explicitly.
 func Addr(p *Big) *int { return &p.A[3] }
+
+// UseAt inlines At: the bounds check it leaves is reported here, with At in its inlining chain.
+func UseAt(s []int) int { return At(s, 5) }
