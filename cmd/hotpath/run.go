@@ -31,6 +31,7 @@ func commands() []command {
 	cmds := []command{
 		{"coldstart", "rank package init cost (GODEBUG=inittrace=1) and time to first response", runColdstart},
 		{"bench", "compare benchmarks of the working tree and a revision (or two files) with statistics", runBench},
+		{"escape", "report what the compiler did: heap escapes, leaks, inlining, devirtualisation, bounds/nil checks, copies", runEscape},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
