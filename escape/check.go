@@ -169,10 +169,7 @@ func (ix *factIndex) checkFacts(d Directive, bad func(*Fact) bool, promise strin
 
 // explain words a fact that breaks d, with the compiler's reason.
 func (ix *factIndex) explain(d Directive, f *Fact) string {
-	where := "line"
-	if d.Scope == ScopeFunc {
-		where = d.Func
-	}
+	where := cmp.Or(d.Func, "package level")
 	switch f.Kind {
 	case KindHeap:
 		msg := fmt.Sprintf("%s: %s", where, f.Message())

@@ -55,7 +55,7 @@ func TestVerify(t *testing.T) {
 		{"esc/esc.go:8:1", OutcomeOK, "nothing escapes"},
 		{"esc/esc.go:19:1", OutcomeOK, "nothing escapes"}, // a leak to a result is not an escape
 		{"esc/esc.go:28:7", OutcomeFailed, "(*T).Describe: parameter t leaks to the heap"},
-		{"esc/esc.go:37:7", OutcomeFailed, "line: &Point{...} escapes to heap"},
+		{"esc/esc.go:37:7", OutcomeFailed, "Keep: &Point{...} escapes to heap"},
 		{"esc/esc.go:43:20", OutcomeOK, "nothing escapes"},
 		{"bce/bce.go:7:35", OutcomeOK, "no bounds checks"}, // the hint _ = s[3] removes them
 		{"bce/bce.go:12:10", OutcomeFailed, "bounds check left"},

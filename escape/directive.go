@@ -87,8 +87,8 @@ type CallSite struct {
 
 // DirectiveError is a malformed or misplaced directive.
 type DirectiveError struct {
-	Pos Pos
-	Msg string
+	Pos Pos    `json:"pos"`
+	Msg string `json:"message"`
 }
 
 func (e *DirectiveError) Error() string { return fmt.Sprintf("%s: %s", e.Pos, e.Msg) }

@@ -30,6 +30,8 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"escape", "report what the compiler did: heap escapes, leaks, inlining, devirtualisation, bounds/nil checks, copies", runEscape},
+		{"check", "enforce //hotpath: directives (inline, noescape, nobce, devirt) against the compiler", runCheck},
+		{"diff", "compare two escape reports: regressions, improvements, other changes", runDiff},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
