@@ -107,7 +107,7 @@ func TestCheckSARIF(t *testing.T) {
 				Locations []struct {
 					PhysicalLocation struct {
 						ArtifactLocation struct{ URI, URIBaseID string } `json:"artifactLocation"`
-						Region           struct{ StartLine int }          `json:"region"`
+						Region           struct{ StartLine int }         `json:"region"`
 					} `json:"physicalLocation"`
 				} `json:"locations"`
 			} `json:"results"`
