@@ -51,6 +51,9 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if stamp.PGO == "auto" {
+		stamp.PGO, stamp.PGOHash = autoPGO(targets.mainDirs)
+	}
 
 	// The JSON log directory: stable under CacheDir (so the action IDs, and the build cache, are reused),
 	// else fresh.
@@ -98,6 +101,7 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	fillFuncs(rep.Facts, dir)
 	rep.finish(targets.keep, cached)
 	return rep, nil
 }
@@ -129,12 +133,26 @@ func newStamp(cfg Config, env map[string]string) (Stamp, error) {
 	return s, nil
 }
 
+// autoPGO finds the profile -pgo=auto uses: default.pgo in a main package's directory. It returns "auto"
+// and no hash when there is none; with several, the first (the go command uses each for its own binary).
+func autoPGO(mainDirs []string) (setting, hash string) {
+	for _, d := range mainDirs {
+		p := filepath.Join(d, "default.pgo")
+		if data, err := os.ReadFile(p); err == nil {
+			sum := sha256.Sum256(data)
+			return "auto: " + p, hex.EncodeToString(sum[:])
+		}
+	}
+	return "auto", ""
+}
+
 // targets are the packages the patterns name, as go list prints them ("p", "p [p.test]", "p_test [p.test]").
 type targets struct {
 	keep       []string        // import paths whose facts are reported (variants stripped)
 	full       []string        // paths[i] as go list and the action graph name it ("p [p.test]")
 	paths      []string        // import paths to put diagnostics flags on (variants stripped, deduplicated)
 	superseded map[string]bool // plain packages replaced by their test variant (Tests only)
+	mainDirs   []string        // directories of main packages, where -pgo=auto looks for default.pgo
 }
 
 func buildFlags(cfg Config) []string {
@@ -152,22 +170,30 @@ func buildFlags(cfg Config) []string {
 }
 
 func listTargets(ctx context.Context, run func(context.Context, gocmd.Cmd) (gocmd.Result, error), cfg Config) (targets, error) {
-	args := append(append([]string{"list"}, buildFlags(cfg)...), "-f={{.ImportPath}}")
+	args := append(append([]string{"list"}, buildFlags(cfg)...), `-f={{.ImportPath}}{{if eq .Name "main"}}{{"\t"}}{{.Dir}}{{end}}`)
 	res, err := run(ctx, gocmd.Cmd{Args: append(append(args, "--"), cfg.Patterns...)})
 	if err != nil {
 		return targets{}, fmt.Errorf("escape: analyze: %w", err)
 	}
 	t := targets{superseded: map[string]bool{}}
-	all := strings.Fields(strings.ReplaceAll(string(res.Stdout), " [", "\x00["))
+	var all []string
 	variants := map[string]bool{}
-	for _, p := range all {
-		if i := strings.IndexByte(p, 0); i > 0 {
-			variants[p[:i]] = true
+	for _, line := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
+		p, mainDir, isMain := strings.Cut(line, "\t")
+		if p == "" {
+			continue
+		}
+		if isMain {
+			t.mainDirs = append(t.mainDirs, mainDir)
+		}
+		all = append(all, p)
+		if name, _, ok := strings.Cut(p, " ["); ok {
+			variants[name] = true
 		}
 	}
 	seen := map[string]bool{}
 	for _, p := range all {
-		name, _, isVariant := strings.Cut(p, "\x00")
+		name, _, isVariant := strings.Cut(p, " [")
 		if cfg.Tests && strings.HasSuffix(name, ".test") && !isVariant {
 			continue // the generated test main
 		}
@@ -179,7 +205,7 @@ func listTargets(ctx context.Context, run func(context.Context, gocmd.Cmd) (gocm
 		if !seen[name] {
 			seen[name] = true
 			t.paths = append(t.paths, name)
-			t.full = append(t.full, strings.ReplaceAll(p, "\x00", " "))
+			t.full = append(t.full, p)
 		}
 	}
 	if len(t.keep) == 0 {

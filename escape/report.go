@@ -183,8 +183,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 	s := r.Stamp
-	fmt.Fprintf(ew, "\n%s %s/%s, parser %s, %d lines: %d facts, %d notes, %d unknown\n",
-		s.GoVersion, s.GOOS, s.GOARCH, s.Profile, r.Lines, len(r.Facts), r.Notes, r.UnknownCount)
+	fmt.Fprintf(ew, "\n%s %s/%s, parser %s, %d lines: %d facts, %d notes, %d unknown; packages compiled %d, from the build cache %d, recompiled for their log %d\n",
+		s.GoVersion, s.GOOS, s.GOARCH, s.Profile, r.Lines, len(r.Facts), r.Notes, r.UnknownCount,
+		r.Cache.Compiled, r.Cache.Replayed, r.Cache.Recompile)
 	for _, wmsg := range r.Warnings {
 		fmt.Fprintf(ew, "warning: %s\n", wmsg)
 	}
