@@ -364,32 +364,6 @@ func enclosingFunc(fset *token.FileSet, f *ast.File, line int) *ast.FuncDecl {
 	return nil
 }
 
-// funcName names a declared function as the compiler does in its diagnostics: F, T.M or (*T).M.
-func funcName(fd *ast.FuncDecl) string {
-	if fd.Recv == nil || len(fd.Recv.List) == 0 {
-		return fd.Name.Name
-	}
-	t := fd.Recv.List[0].Type
-	ptr := false
-	if s, ok := t.(*ast.StarExpr); ok {
-		ptr, t = true, s.X
-	}
-	switch x := t.(type) {
-	case *ast.IndexExpr:
-		t = x.X
-	case *ast.IndexListExpr:
-		t = x.X
-	}
-	name := "?"
-	if id, ok := t.(*ast.Ident); ok {
-		name = id.Name
-	}
-	if ptr {
-		return "(*" + name + ")." + fd.Name.Name
-	}
-	return name + "." + fd.Name.Name
-}
-
 // lineCalls lists the calls on line inside fd: static calls to Go functions, or interface method calls.
 func lineCalls(fset *token.FileSet, fd *ast.FuncDecl, line int, info *types.Info, iface bool) []CallSite {
 	var calls []CallSite
