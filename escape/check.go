@@ -89,10 +89,13 @@ func noEscapeViolation(f *Fact) bool {
 	case KindHeap:
 		return true
 	case KindLeak:
-		return f.To == "" || f.To == "heap"
+		return leaksToHeap(f)
 	}
 	return false
 }
+
+// leaksToHeap reports whether a leak fact's destination is the heap (the parameter or its content).
+func leaksToHeap(f *Fact) bool { return f.To == "" || strings.HasPrefix(f.To, "heap") }
 
 // factIndex finds a report's facts by absolute file and line.
 type factIndex struct {

@@ -295,7 +295,7 @@ func removedChange(f *Fact, headInlinable map[string]bool) Change {
 	case KindHeap:
 		c.Class, c.What = Improvement, "heap allocation gone"
 	case KindLeak:
-		if f.To == "heap" || f.To == "" {
+		if leaksToHeap(f) {
 			c.Class, c.What = Improvement, "leak gone"
 		}
 	case KindBounds:
@@ -320,7 +320,7 @@ func addedChange(f *Fact) Change {
 	case KindHeap:
 		c.Class, c.What = Regression, "new heap allocation"
 	case KindLeak:
-		if f.To == "heap" || f.To == "" {
+		if leaksToHeap(f) {
 			c.Class, c.What = Regression, "new leak to heap"
 		}
 	case KindBounds:

@@ -43,3 +43,8 @@ func Local(x int) int {
 	p := &Point{X: x} //hotpath:noescape
 	return p.X + p.Y
 }
+
+// Publish stores what its argument points to: the content leaks, the pointer itself does not.
+//
+//hotpath:noescape
+func Publish(pp **Point) { sink = *pp }
