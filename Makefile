@@ -1,9 +1,9 @@
 # The README's test command is `make test`; .ci/run runs exactly this target.
 GO ?= go
 
-.PHONY: test vet race bench-smoke check
+.PHONY: test vet race check bench-smoke
 
-test: vet race bench-smoke
+test: vet race check bench-smoke
 
 vet:
 	$(GO) vet ./...
@@ -12,6 +12,10 @@ vet:
 race:
 	$(GO) test -race ./...
 	cd benchmarks && $(GO) test -race ./...
+
+# hotpath's own //hotpath: directives (its hot paths and examples/escape) must hold.
+check:
+	$(GO) run ./cmd/hotpath check ./...
 
 # Every benchmark once, so none rots; speed goals live in the numbers, not here.
 bench-smoke:

@@ -13,7 +13,8 @@ import (
 	"github.com/hotpath-dev/hotpath/internal/gocmd"
 )
 
-const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off] [packages]"
+const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off]\n" +
+	"\t[-baseline BASE.json | -rev REV] [-fail-on regressions|changes|none] [packages]"
 
 func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("escape", escapeUsage, stderr)
@@ -24,11 +25,13 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tests := fs.Bool("test", false, "include _test.go files (compile the test variants)")
 	pgo := fs.String("pgo", "", "PGO `profile` file, or off (default: the go command's auto)")
 	noCache := fs.Bool("nocache", false, "do not keep the compiler's JSON logs between runs (forces a recompile)")
+	var cmp compareFlags
+	cmp.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *format != "text" && *format != "json" {
-		return usageError("escape: -format %q: want text or json", *format)
+	if err := cmp.validate(*format); err != nil {
+		return err
 	}
 	var want []escape.Kind
 	for _, k := range strings.Split(*kinds, ",") {
@@ -63,6 +66,9 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return escapeError(err, stderr)
 	}
 	rep = rep.Filter(want...)
+	if cmp.active() {
+		return cmp.run(ctx, cfg, rep, want, *outFile, *format, stdout, stderr)
+	}
 	w := stdout
 	var f *os.File
 	if *outFile != "" {

@@ -32,6 +32,8 @@ func commands() []command {
 		{"coldstart", "rank package init cost (GODEBUG=inittrace=1) and time to first response", runColdstart},
 		{"bench", "compare benchmarks of the working tree and a revision (or two files) with statistics", runBench},
 		{"escape", "report what the compiler did: heap escapes, leaks, inlining, devirtualisation, bounds/nil checks, copies", runEscape},
+		{"check", "enforce //hotpath: directives (inline, noescape, nobce, devirt) against the compiler", runCheck},
+		{"diff", "compare two escape reports: regressions, improvements, other changes", runDiff},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

@@ -1,0 +1,3 @@
+module checkdata
+
+go 1.26

@@ -1,0 +1,7 @@
+// Package user is the only caller of inl.Big.
+package user
+
+import "checkdata/inl"
+
+// Use calls inl.Big.
+func Use(xs []int) int { return inl.Big(xs) + inl.Small(1) }
