@@ -35,7 +35,7 @@ func TestEscapeCommand(t *testing.T) {
 		{"kinds filter", golden, []string{"-nocache", "-kinds", "copy", "./..."}, exitOK, "b/util.go:10:32: copy: 320 bytes\n", ""},
 		{"bad kind", golden, []string{"-kinds", "heap,bogus"}, exitUsage, "",
 			"hotpath: escape: -kinds: unknown kind \"bogus\" (known: heap,leak,inlinable,not-inlinable,inlined-call,devirtualized,bounds-check,nil-check,copy)\n"},
-		{"bad format", golden, []string{"-format", "xml"}, exitUsage, "", "hotpath: escape: -format \"xml\": want text or json\n"},
+		{"bad format", golden, []string{"-format", "xml"}, exitUsage, "", "hotpath: escape: -format \"xml\": want text or json (github and sarif go with -baseline or -rev)\n"},
 		{"no such package", golden, []string{"./nosuch"}, exitUsage, "", ""},
 		{"does not build", broken, []string{"-nocache"}, exitUsage, "",
 			"# broken\n./x.go:3:17: declared and not used: x\n./x.go:3:33: undefined: y\n"},
