@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hotpath-dev/hotpath/internal/gitrev"
 	"io"
 	"math"
 	"os"
@@ -137,14 +138,6 @@ type benchTarget struct {
 
 // benchRevisions builds, runs interleaved and compares the working tree against cfg.base.
 func benchRevisions(ctx context.Context, cfg benchConfig, stdout, stderr io.Writer) error {
-	top, err := git(ctx, ".", "rev-parse", "--show-toplevel")
-	if err != nil {
-		return usageError("bench: not in a git repository: %v", err)
-	}
-	rev, err := git(ctx, ".", "rev-parse", "--verify", "--quiet", cfg.base+"^{commit}")
-	if err != nil {
-		return usageError("bench: -base %q: not a commit", cfg.base)
-	}
 	dirs, err := goListDirs(ctx, ".", cfg.args)
 	if err != nil {
 		return usageError("bench: %v", err)
@@ -154,15 +147,13 @@ func benchRevisions(ctx context.Context, cfg benchConfig, stdout, stderr io.Writ
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	wt := filepath.Join(tmp, "base")
-	fmt.Fprintf(stderr, "bench: checking out %s (%.12s) in a temporary worktree\n", cfg.base, rev)
-	if _, err := git(ctx, top, "worktree", "add", "--detach", "--quiet", wt, rev); err != nil {
-		return fmt.Errorf("bench: %w", err)
+	fmt.Fprintf(stderr, "bench: checking out %s in a temporary worktree\n", cfg.base)
+	tree, err := gitrev.Checkout(ctx, ".", cfg.base)
+	if err != nil {
+		return usageError("bench: -base: %v", err)
 	}
-	defer func() {
-		// A fresh context: the worktree must go even when ctx was cancelled.
-		git(context.WithoutCancel(ctx), top, "worktree", "remove", "--force", wt)
-	}()
+	defer tree.Close()
+	top, wt := tree.Top, tree.Root
 	targets, err := buildTargets(ctx, top, wt, tmp, dirs, stderr)
 	if err != nil {
 		return err

@@ -153,8 +153,8 @@ func TestBenchRevisionErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"no such revision", []string{"-base", "nope", "."}, `-base "nope": not a commit`},
-		{"no parent", []string{"-base", "HEAD~1", "."}, `-base "HEAD~1": not a commit`},
+		{"no such revision", []string{"-base", "nope", "."}, `-base: gitrev: revision "nope": not a commit`},
+		{"no parent", []string{"-base", "HEAD~1", "."}, `-base: gitrev: revision "HEAD~1": not a commit`},
 		{"zero count", []string{"-count", "0"}, "-count 0: want at least 1"},
 	}
 	for _, tt := range tests {
