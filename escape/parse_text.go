@@ -183,25 +183,28 @@ func (p *textParser) parsePos(b []byte) (Pos, bool) {
 	return Pos{File: p.intern(b), Line: last}, true
 }
 
-// trailingInt parses the decimal number after the last ':' of b.
+// trailingInt parses the decimal number after the last ':' of b. It runs for every line of compiler
+// output, so it must stay inlinable, allocation-free and free of bounds checks.
+//
+//hotpath:inline,noescape,nobce
 func trailingInt(b []byte) (int, bool) {
-	i := bytes.LastIndexByte(b, ':')
-	if i < 0 || i == len(b)-1 || len(b)-i > 10 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b[i+1:] {
-		if c < '0' || c > '9' {
+	n, mul := 0, 1
+	for i := len(b) - 1; i >= 0; i-- {
+		c := b[i] - '0'
+		if c == ':'-'0' {
+			// At least one digit, at most nine, no leading zero: otherwise not a compiler position.
+			return n, mul > 1 && mul <= 1e9 && (n*10 >= mul || mul == 10)
+		}
+		if c > 9 {
 			return 0, false
 		}
-		n = n*10 + int(c-'0')
+		n += int(c) * mul
+		mul *= 10
 	}
-	if b[i+1] == '0' && len(b)-i > 2 { // leading zero: not a compiler position
-		return 0, false
-	}
-	return n, true
+	return 0, false
 }
 
+//hotpath:inline,noescape
 func digits(n int) int {
 	d := 1
 	for n >= 10 {
