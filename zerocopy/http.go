@@ -14,7 +14,8 @@ import (
 // body (compression, encryption) must not use Wrap, because Wrap passes io.ReaderFrom through and a file
 // would be sent around the transform. Nil fields cost nothing.
 type Hooks struct {
-	// WriteHeader is called with the status code before it is written.
+	// WriteHeader is called with the status code before it is written, once (plus once per
+	// informational 1xx code); a body written without WriteHeader reports 200.
 	WriteHeader func(code int)
 	// Body is called after each body write with the bytes written and the path that carried them: for
 	// Write and WriteString PathUserspace; for ReadFrom PathSendfile when the kernel moved bytes from a
@@ -28,53 +29,74 @@ type Hooks struct {
 // sendfile: a wrapper that hides it turns every http.ServeFile into a user-space copy. Wrap is built on
 // github.com/felixge/httpsnoop; it allocates once per call.
 func Wrap(w http.ResponseWriter, hooks Hooks) http.ResponseWriter {
-	var h httpsnoop.Hooks
-	if hooks.WriteHeader != nil {
-		h.WriteHeader = func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-			return func(code int) {
-				hooks.WriteHeader(code)
-				next(code)
-			}
-		}
+	if hooks.WriteHeader == nil && hooks.Body == nil {
+		return httpsnoop.Wrap(w, httpsnoop.Hooks{})
 	}
-	if body := hooks.Body; body != nil {
-		h.Write = func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+	s := &wrapState{hooks: hooks}
+	return httpsnoop.Wrap(w, httpsnoop.Hooks{
+		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+			return func(code int) { s.header(code); next(code) }
+		},
+		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
 			return func(b []byte) (int, error) {
+				s.header(http.StatusOK)
 				n, err := next(b)
-				body(int64(n), PathUserspace)
+				s.body(int64(n), PathUserspace)
 				return n, err
 			}
-		}
-		h.WriteString = func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
-			return func(s string) (int, error) {
-				n, err := next(s)
-				body(int64(n), PathUserspace)
+		},
+		WriteString: func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
+			return func(str string) (int, error) {
+				s.header(http.StatusOK)
+				n, err := next(str)
+				s.body(int64(n), PathUserspace)
 				return n, err
 			}
-		}
-		h.ReadFrom = func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+		},
+		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
 			return func(src io.Reader) (int64, error) {
+				s.header(http.StatusOK)
 				r, watch := watchFor(src)
 				n, err := next(r)
 				if watch == nil {
-					body(n, PathUserspace)
+					s.body(n, PathUserspace)
 					return n, err
 				}
 				if lr, ok := src.(*io.LimitedReader); ok {
 					lr.N -= n
 				}
 				k := min(watch.kernel, n)
-				if n-k > 0 {
-					body(n-k, PathUserspace)
-				}
-				if k > 0 {
-					body(k, PathSendfile)
-				}
+				s.body(n-k, PathUserspace)
+				s.body(k, PathSendfile)
 				return n, err
 			}
-		}
+		},
+	})
+}
+
+// wrapState is the per-response state behind Wrap's hooks.
+type wrapState struct {
+	hooks       Hooks
+	wroteHeader bool
+}
+
+// header reports the status once; informational (1xx) codes are reported as they come.
+func (s *wrapState) header(code int) {
+	if s.wroteHeader {
+		return
 	}
-	return httpsnoop.Wrap(w, h)
+	if code >= 200 {
+		s.wroteHeader = true
+	}
+	if s.hooks.WriteHeader != nil {
+		s.hooks.WriteHeader(code)
+	}
+}
+
+func (s *wrapState) body(n int64, p Path) {
+	if n > 0 && s.hooks.Body != nil {
+		s.hooks.Body(n, p)
+	}
 }
 
 // FileServer serves single files the way http.ServeFile does, keeping sendfile where the connection
