@@ -66,7 +66,9 @@ func checkedString(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	c := make([]byte, len(b))
+	// At least 16 bytes: smaller pointer-free objects share tiny-allocator blocks, which would keep the
+	// copy reachable after the view died.
+	c := make([]byte, len(b), max(len(b), 16))
 	copy(c, b)
 	record(b, weak.Make(&c[0]))
 	return unsafe.String(&c[0], len(c))

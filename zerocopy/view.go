@@ -60,14 +60,8 @@ func Bytes(s string) []byte {
 //
 //hotpath:inline
 func Slice[T any](b []byte) ([]T, error) {
-	var zero T
-	if err := check(reflect.TypeFor[T](), len(b), uintptr(unsafe.Pointer(unsafe.SliceData(b))), unsafe.Sizeof(zero), unsafe.Alignof(zero)); err != nil {
-		return nil, err
-	}
-	if len(b) == 0 {
-		return nil, nil
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b))/unsafe.Sizeof(zero)), nil
+	p, n, err := elems((*T)(nil), b)
+	return unsafe.Slice((*T)(p), n), err
 }
 
 // BytesOf returns the memory of s as bytes, sharing it: writes through either are seen by both. It returns
@@ -76,11 +70,8 @@ func Slice[T any](b []byte) ([]T, error) {
 //
 //hotpath:inline
 func BytesOf[T any](s []T) []byte {
-	var zero T
-	if typeError(reflect.TypeFor[T]()) != nil {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), uintptr(len(s))*unsafe.Sizeof(zero))
+	p, n := byteLen((*T)(nil), unsafe.Pointer(unsafe.SliceData(s)), len(s))
+	return unsafe.Slice((*byte)(p), n)
 }
 
 // CheckType reports whether T can be viewed by Slice and BytesOf: nil for plain data, otherwise an error
@@ -90,18 +81,35 @@ func CheckType[T any]() error {
 	return typeError(reflect.TypeFor[T]())
 }
 
-// check validates one Slice call. It is kept out of line so Slice stays within the inlining budget.
-func check(t reflect.Type, n int, base, size, align uintptr) error {
+// elems validates one Slice call and returns the base and the number of elements, or nil and 0. ptrT is
+// a nil *T: taking the reflect work here keeps Slice within the inlining budget.
+func elems(ptrT any, b []byte) (unsafe.Pointer, int, error) {
+	t := reflect.TypeOf(ptrT).Elem()
 	if err := typeError(t); err != nil {
-		return err
+		return nil, 0, err
 	}
-	if uintptr(n)%size != 0 {
-		return fmt.Errorf("zerocopy: view %d bytes as []%s: %w (%d)", n, t, ErrLength, size)
+	size, align := t.Size(), uintptr(t.Align())
+	if uintptr(len(b))%size != 0 {
+		return nil, 0, fmt.Errorf("zerocopy: view %d bytes as []%s: %w (%d)", len(b), t, ErrLength, size)
 	}
-	if n > 0 && base%align != 0 {
-		return fmt.Errorf("zerocopy: view %d bytes as []%s: %w (address %#x, alignment %d)", n, t, ErrAlignment, base, align)
+	base := unsafe.Pointer(unsafe.SliceData(b))
+	if len(b) == 0 {
+		return nil, 0, nil
 	}
-	return nil
+	if uintptr(base)%align != 0 {
+		return nil, 0, fmt.Errorf("zerocopy: view %d bytes as []%s: %w (address %#x, alignment %d)", len(b), t, ErrAlignment, uintptr(base), align)
+	}
+	return base, int(uintptr(len(b)) / size), nil
+}
+
+// byteLen returns the base and length of BytesOf's result: n elements of T at p, or nil when T is not
+// plain data.
+func byteLen(ptrT any, p unsafe.Pointer, n int) (unsafe.Pointer, int) {
+	t := reflect.TypeOf(ptrT).Elem()
+	if typeError(t) != nil {
+		return nil, 0
+	}
+	return p, n * int(t.Size())
 }
 
 // typeErrors caches the verdict per type: the walk over struct fields allocates, the lookup does not.
