@@ -26,6 +26,14 @@
 // FileServer serve a file through such wrappers and report, in an opt-in header or a callback, which
 // path ran and why the kernel path did not.
 //
+// # Overhead
+//
+// The views are the bare conversions after inlining: no allocation, no call (asserted by tests with
+// testing.AllocsPerRun and the compiler's -m output). Slice and BytesOf add one type check: a switch for
+// basic element types, a sync.Map lookup for structs and arrays. Copy spends three or four small system
+// calls (lseek, fstat, fcntl) deciding the path before the copy; a watched file adds two lseek calls per
+// kernel copy. Wrap allocates once per response, like httpsnoop.Wrap, plus its hooks' state.
+//
 // # Platform support
 //
 // The kernel paths are Linux only; elsewhere Copy is io.Copy and reports PathUserspace, except that a
