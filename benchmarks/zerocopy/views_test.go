@@ -61,7 +61,7 @@ func BenchmarkTypedView(b *testing.B) {
 	for _, size := range benchmarks.Sizes {
 		words := make([]uint32, size.Bytes/4)
 		buf := zerocopy.BytesOf(words)
-		b.Run("size="+size.Name+"/op=decode", func(b *testing.B) {
+		b.Run("size="+size.Name+"/op=copy", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(size.Bytes))
 			for b.Loop() {
