@@ -3,8 +3,10 @@ module github.com/hotpath-dev/hotpath
 go 1.26.0
 
 require (
+	github.com/felixge/httpsnoop v1.1.0
 	go.uber.org/goleak v1.3.0
 	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+	golang.org/x/sys v0.49.0
 	golang.org/x/tools v0.52.0
 )
 

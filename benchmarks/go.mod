@@ -3,6 +3,7 @@ module github.com/hotpath-dev/hotpath/benchmarks
 go 1.26.0
 
 require (
+	github.com/hotpath-dev/hotpath v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
@@ -10,9 +11,11 @@ require (
 
 require (
 	golang.org/x/net v0.60.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
+
+require github.com/felixge/httpsnoop v1.1.0 // indirect
 
 replace github.com/hotpath-dev/hotpath => ../
