@@ -1,0 +1,30 @@
+// Package layout reports how Go lays out struct types in memory and when the layout costs something: padding, the
+// pointer-bearing prefix the garbage collector scans, the heap size class a value lands in, and false
+// sharing between fields that different goroutines write.
+//
+// It is the Go counterpart of V8's hidden classes: the shape of a value is fixed at compile time, so what
+// matters is field order (padding, size class) and which fields share a cache line.
+//
+// # Usage
+//
+// [Inspect] lays out every named struct type of a type-checked package. [Analyzer] runs it as a
+// golang.org/x/tools/go/analysis pass (go vet -vettool, gopls, singlecheckers) and reports a type only
+// when it matters: the best field order lands in a smaller size class, or fields written by different
+// goroutines share a cache line. The -all flag reports every type with a better order. The hotpath
+// layout command adds a profile: it ranks types by the heap bytes their best order would save.
+//
+// # What it never suggests
+//
+// Fields never move across explicit padding (a field named _ or of a type named like CacheLinePad), and
+// an order that would put two independently written fields on one cache line is not suggested. A
+// suggested rewrite keeps each field's comments; a struct with free-standing comments inside gets the
+// order in the message but no rewrite.
+//
+// # Cache lines
+//
+// Cache lines are 64 bytes, numbered from the start of the struct as if it started on a line boundary.
+// Fields count as written concurrently when they are sync/atomic types, are passed by address to
+// sync/atomic functions, are a sync.Mutex or sync.RWMutex, or are guarded by one: a comment "guarded by
+// mu" (or "protected by mu") names the mutex, otherwise a field belongs to the nearest mutex declared
+// above it.
+package layout
