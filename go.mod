@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
+	go.uber.org/goleak v1.3.0
 	golang.org/x/tools v0.52.0
 )
 

@@ -29,6 +29,7 @@ type command struct {
 // commands lists every subcommand; each lives in a file of its own.
 func commands() []command {
 	cmds := []command{
+		{"layout", "struct layouts: padding, size classes, false sharing, ranked by a profile", runLayout},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

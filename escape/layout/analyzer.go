@@ -22,15 +22,15 @@ type Options struct {
 	All bool
 }
 
-// Analyzer reports struct layouts that matter (see the package doc). Its -all flag reports every
+// Analyzer reports struct layouts that matter (see the package doc). Its -reportall flag reports every
 // struct with a better order.
 var Analyzer = NewAnalyzer(Options{})
 
-// NewAnalyzer returns an analyzer with its own options; its -all flag sets opts.All.
+// NewAnalyzer returns an analyzer with its own options; its -reportall flag sets opts.All.
 func NewAnalyzer(opts Options) *analysis.Analyzer {
 	o := opts
 	fs := flag.NewFlagSet("layout", flag.ContinueOnError)
-	fs.BoolVar(&o.All, "all", o.All, "report every struct with a better field order, not only those that cross a size class")
+	fs.BoolVar(&o.All, "reportall", o.All, "report every struct with a better field order, not only those that cross a size class")
 	return &analysis.Analyzer{
 		Name: "layout",
 		Doc: `report struct layouts that cost memory or cause false sharing

@@ -96,7 +96,7 @@ func (c *calc) build(name, pkg string, st *types.Struct, ms []member) *Struct {
 			s.Padding += offs[i] - end
 		}
 		f := Field{
-			Name: m.v.Name(), Type: types.TypeString(m.v.Type(), types.RelativeTo(m.v.Pkg())),
+			Name: m.v.Name(), Type: types.TypeString(m.v.Type(), pkgName(m.v.Pkg())),
 			Offset: offs[i], Size: m.size, Align: m.align, PtrBytes: m.ptr, Role: m.role, Barrier: m.barrier,
 		}
 		f.FirstLine, f.LastLine = lines(offs[i], m.size)
@@ -309,4 +309,14 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// pkgName qualifies types from other packages by package name, as Go source does.
+func pkgName(self *types.Package) types.Qualifier {
+	return func(p *types.Package) string {
+		if p == self {
+			return ""
+		}
+		return p.Name()
+	}
 }

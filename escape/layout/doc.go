@@ -10,8 +10,10 @@
 // [Inspect] lays out every named struct type of a type-checked package. [Analyzer] runs it as a
 // golang.org/x/tools/go/analysis pass (go vet -vettool, gopls, singlecheckers) and reports a type only
 // when it matters: the best field order lands in a smaller size class, or fields written by different
-// goroutines share a cache line. The -all flag reports every type with a better order. The hotpath
-// layout command adds a profile: it ranks types by the heap bytes their best order would save.
+// goroutines share a cache line. The analyzer's -reportall flag (the command's -all) reports every
+// type with a better order. The hotpath layout command adds a profile: it ranks types by the heap
+// bytes their best order would save ([Rank]) and finds map[string]any records on hot lines
+// ([MapRecords]). The layoutvet command (cmd/layoutvet) runs the analyzer under go vet -vettool.
 //
 // # What it never suggests
 //
