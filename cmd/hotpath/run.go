@@ -30,6 +30,7 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"layout", "struct layouts: padding, size classes, false sharing, ranked by a profile", runLayout},
+		{"escape", "report what the compiler did: heap escapes, leaks, inlining, devirtualisation, bounds/nil checks, copies", runEscape},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

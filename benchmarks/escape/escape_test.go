@@ -1,0 +1,78 @@
+// Package escape times "hotpath escape" against the raw compiler run it replaces,
+// go build -gcflags=-m=2, on the same cache state.
+//
+//	cd benchmarks && go test -run '^$' -bench NetHTTP -benchtime 3x ./escape
+//
+// Each iteration runs, interleaved: a raw cold build and a hotpath cold run (each with a fresh GOCACHE and,
+// for hotpath, a fresh cache directory), then a re-run of each on the cache the cold run left. The metrics
+// are medians per iteration in seconds, plus the two ratios the speed goals are stated in:
+// cold-ratio (hotpath cold / raw cold, goal ≤ 1.1) and rerun-ratio (hotpath re-run / hotpath cold,
+// goal ≤ 0.3).
+package escape
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+var pkg = flag.String("pkg", "net/http", "package to analyse")
+
+func buildHotpath(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "hotpath")
+	cmd := exec.CommandContext(b.Context(), "go", "build", "-o", bin, "github.com/hotpath-dev/hotpath/cmd/hotpath")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build hotpath: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// timed runs name args in dir with env added and returns the wall time.
+func timed(ctx context.Context, b *testing.B, dir string, env []string, name string, args ...string) time.Duration {
+	b.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %q: %v", name, args, err)
+	}
+	return time.Since(start)
+}
+
+func median(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2].Seconds()
+}
+
+func BenchmarkNetHTTP(b *testing.B) {
+	hotpath := buildHotpath(b)
+	work := b.TempDir()
+	var rawCold, hpCold, rawRerun, hpRerun []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		rawCache, hpCache, hpStore := b.TempDir(), b.TempDir(), b.TempDir()
+		rawEnv := []string{"GOCACHE=" + rawCache}
+		hpEnv := []string{"GOCACHE=" + hpCache, "XDG_CACHE_HOME=" + hpStore}
+		b.StartTimer()
+		rawCold = append(rawCold, timed(b.Context(), b, work, rawEnv, "go", "build", "-gcflags=-m=2", *pkg))
+		hpCold = append(hpCold, timed(b.Context(), b, work, hpEnv, hotpath, "escape", *pkg))
+		rawRerun = append(rawRerun, timed(b.Context(), b, work, rawEnv, "go", "build", "-gcflags=-m=2", *pkg))
+		hpRerun = append(hpRerun, timed(b.Context(), b, work, hpEnv, hotpath, "escape", *pkg))
+	}
+	b.ReportMetric(median(rawCold), "raw-cold-s")
+	b.ReportMetric(median(hpCold), "hotpath-cold-s")
+	b.ReportMetric(median(rawRerun), "raw-rerun-s")
+	b.ReportMetric(median(hpRerun), "hotpath-rerun-s")
+	b.ReportMetric(median(hpCold)/median(rawCold), "cold-ratio")
+	b.ReportMetric(median(hpRerun)/median(hpCold), "rerun-ratio")
+}

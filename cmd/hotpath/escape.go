@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hotpath-dev/hotpath/escape"
+	"github.com/hotpath-dev/hotpath/internal/gocmd"
+)
+
+const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off] [packages]"
+
+func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("escape", escapeUsage, stderr)
+	format := fs.String("format", "text", "output `format`: text or json")
+	outFile := fs.String("o", "", "write the report to `file` instead of stdout")
+	kinds := fs.String("kinds", "", "comma-separated `kinds` to report (default all): "+kindList())
+	tags := fs.String("tags", "", "comma-separated build `tags`")
+	tests := fs.Bool("test", false, "include _test.go files (compile the test variants)")
+	pgo := fs.String("pgo", "", "PGO `profile` file, or off (default: the go command's auto)")
+	noCache := fs.Bool("nocache", false, "do not keep the compiler's JSON logs between runs (forces a recompile)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return usageError("escape: -format %q: want text or json", *format)
+	}
+	var want []escape.Kind
+	for _, k := range strings.Split(*kinds, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		kind, ok := escape.ParseKind(k)
+		if !ok {
+			return usageError("escape: -kinds: unknown kind %q (known: %s)", k, kindList())
+		}
+		want = append(want, kind)
+	}
+	cfg := escape.Config{Patterns: fs.Args(), Tests: *tests, PGO: *pgo}
+	if *tags != "" {
+		cfg.Tags = strings.Split(*tags, ",")
+	}
+	if !*noCache {
+		if d, err := os.UserCacheDir(); err == nil {
+			cfg.CacheDir = filepath.Join(d, "hotpath")
+		}
+	}
+	if isTerminal(stderr) {
+		cfg.Progress = func(pkg string, done, total int) {
+			fmt.Fprintf(stderr, "\r\x1b[Khotpath escape: %d/%d %s", done, total, pkg)
+		}
+	}
+	rep, err := escape.Analyze(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprint(stderr, "\r\x1b[K")
+	}
+	if err != nil {
+		return escapeError(err, stderr)
+	}
+	rep = rep.Filter(want...)
+	w := stdout
+	var f *os.File
+	if *outFile != "" {
+		if f, err = os.Create(*outFile); err != nil {
+			return fmt.Errorf("escape: %w", err)
+		}
+		w = f
+	}
+	if *format == "json" {
+		err = rep.WriteJSON(w)
+	} else {
+		err = rep.WriteText(w)
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("escape: %w", cerr)
+		}
+	}
+	return err
+}
+
+// escapeError maps Analyze's errors to exit codes: a build failure prints the compiler's errors as the
+// compiler printed them and exits 2; bad input gets one line and exit 2.
+func escapeError(err error, stderr io.Writer) error {
+	var be *escape.BuildError
+	if errors.As(err, &be) {
+		stderr.Write(be.Output)
+		if len(be.Output) == 0 {
+			return usageError("%v", err)
+		}
+		return silent(exitUsage)
+	}
+	switch {
+	case errors.Is(err, gocmd.ErrGoNotFound), errors.Is(err, gocmd.ErrNoModule),
+		errors.Is(err, gocmd.ErrNoPackage), errors.Is(err, escape.ErrInvalidConfig):
+		return usageError("%v", err)
+	}
+	return err
+}
+
+func kindList() string {
+	s := make([]string, len(escape.Kinds))
+	for i, k := range escape.Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ",")
+}
+
+// isTerminal reports whether w is a character device (a terminal), without reading the environment.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,373 @@
+package escape
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hotpath-dev/hotpath/internal/gocmd"
+)
+
+// textFlags are the compiler flags of the text channel: -m=2 for escape, inlining and devirtualisation,
+// check_bce for bounds checks left, nil for nil checks generated. The go command replays this text from its
+// build cache.
+var textFlags = []string{"-m=2", "-d=ssa/check_bce/debug=1,nil=1"}
+
+// Analyze builds the packages cfg names with the compiler's diagnostics on and returns the report. A build
+// failure returns a *BuildError (wrapping ErrBuild) holding the compiler's errors; go missing, no module and
+// no such package wrap the gocmd sentinels.
+func Analyze(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.normalise(); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(cmpOr(cfg.Dir, "."))
+	if err != nil {
+		return nil, fmt.Errorf("escape: analyze: %w", err)
+	}
+	cfg.Dir = dir
+	run := func(ctx context.Context, c gocmd.Cmd) (gocmd.Result, error) {
+		c.Go, c.Dir, c.Env = cfg.Go, dir, cfg.Env
+		return gocmd.Run(ctx, c)
+	}
+	env, err := gocmd.Env(ctx, gocmd.Cmd{Go: cfg.Go, Dir: dir, Env: cfg.Env}, "GOVERSION", "GOOS", "GOARCH", "GOFLAGS")
+	if err != nil {
+		return nil, fmt.Errorf("escape: analyze: %w", err)
+	}
+	stamp, err := newStamp(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := listTargets(ctx, run, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if stamp.PGO == "auto" {
+		stamp.PGO, stamp.PGOHash = autoPGO(targets.mainDirs)
+	}
+
+	// The JSON log directory: stable under CacheDir (so the action IDs, and the build cache, are reused),
+	// else fresh.
+	var root, store string
+	if cfg.CacheDir != "" {
+		sum := sha256.Sum256([]byte(strings.Join(append([]string{dir, stamp.GoVersion, stamp.GOOS, stamp.GOARCH, strconv.FormatBool(cfg.Tests), cfg.PGO, strings.Join(cfg.Tags, ",")}, cfg.Patterns...), "\x00")))
+		base := filepath.Join(cfg.CacheDir, "escape-v1")
+		root = filepath.Join(base, "run-"+hex.EncodeToString(sum[:8]))
+		store = filepath.Join(base, "store")
+		if err := os.MkdirAll(store, 0o755); err != nil {
+			return nil, fmt.Errorf("escape: analyze: cache: %w", err)
+		}
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return nil, fmt.Errorf("escape: analyze: cache: %w", err)
+		}
+		unlock, err := lockFile(filepath.Join(root, "lock"))
+		if err != nil {
+			return nil, fmt.Errorf("escape: analyze: cache lock: %w", err)
+		}
+		defer unlock()
+	} else {
+		root, err = os.MkdirTemp("", "hotpath-escape-")
+		if err != nil {
+			return nil, fmt.Errorf("escape: analyze: %w", err)
+		}
+		defer os.RemoveAll(root)
+	}
+	jsonRoot := filepath.Join(root, "json")
+	if err := os.RemoveAll(jsonRoot); err != nil {
+		return nil, fmt.Errorf("escape: analyze: cache: %w", err)
+	}
+
+	b := &build{cfg: cfg, run: run, targets: targets, jsonRoot: jsonRoot, store: store}
+	out, actions, err := b.compile(ctx, jsonRoot, targets.paths, true)
+	if err != nil {
+		return nil, err
+	}
+	text := keepSections(out, targets.keep, targets.superseded)
+	parsed := ParseText(text, stamp.GoVersion)
+	rep := &Report{Schema: Schema, Stamp: stamp, Lines: parsed.Lines, Notes: parsed.Notes,
+		UnknownCount: parsed.UnknownCount, Unknown: parsed.Unknown, Facts: parsed.Facts}
+	rep.Stamp.Profile = parsed.Profile
+	normalisePaths(rep.Facts, dir)
+	cached, err := b.logs(ctx, rep, actions)
+	if err != nil {
+		return nil, err
+	}
+	fillFuncs(rep.Facts, dir)
+	rep.finish(targets.keep, cached)
+	return rep, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// newStamp fills the stamp from the config and go env.
+func newStamp(cfg Config, env map[string]string) (Stamp, error) {
+	s := Stamp{GoVersion: env["GOVERSION"], GOOS: env["GOOS"], GOARCH: env["GOARCH"], GOFLAGS: env["GOFLAGS"],
+		Tags: cfg.Tags, Tests: cfg.Tests, Dir: cfg.Dir, Patterns: cfg.Patterns, PGO: cmpOr(cfg.PGO, "auto"),
+		Flags: append(append([]string(nil), textFlags...), "-json=0,…")}
+	if cfg.PGO != "" && cfg.PGO != "off" && cfg.PGO != "auto" {
+		p := cfg.PGO
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cfg.Dir, p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return s, fmt.Errorf("escape: analyze: pgo profile: %w", err)
+		}
+		sum := sha256.Sum256(data)
+		s.PGOHash = hex.EncodeToString(sum[:])
+	}
+	return s, nil
+}
+
+// autoPGO finds the profile -pgo=auto uses: default.pgo in a main package's directory. It returns "auto"
+// and no hash when there is none; with several, the first (the go command uses each for its own binary).
+func autoPGO(mainDirs []string) (setting, hash string) {
+	for _, d := range mainDirs {
+		p := filepath.Join(d, "default.pgo")
+		if data, err := os.ReadFile(p); err == nil {
+			sum := sha256.Sum256(data)
+			return "auto: " + p, hex.EncodeToString(sum[:])
+		}
+	}
+	return "auto", ""
+}
+
+// targets are the packages the patterns name, as go list prints them ("p", "p [p.test]", "p_test [p.test]").
+type targets struct {
+	keep       []string        // import paths whose facts are reported (variants stripped)
+	full       []string        // paths[i] as go list and the action graph name it ("p [p.test]")
+	paths      []string        // import paths to put diagnostics flags on (variants stripped, deduplicated)
+	superseded map[string]bool // plain packages replaced by their test variant (Tests only)
+	mainDirs   []string        // directories of main packages, where -pgo=auto looks for default.pgo
+}
+
+func buildFlags(cfg Config) []string {
+	var f []string
+	if cfg.Tests {
+		f = append(f, "-test")
+	}
+	if len(cfg.Tags) > 0 {
+		f = append(f, "-tags="+strings.Join(cfg.Tags, ","))
+	}
+	if cfg.PGO != "" {
+		f = append(f, "-pgo="+cfg.PGO)
+	}
+	return f
+}
+
+func listTargets(ctx context.Context, run func(context.Context, gocmd.Cmd) (gocmd.Result, error), cfg Config) (targets, error) {
+	args := append(append([]string{"list"}, buildFlags(cfg)...), `-f={{.ImportPath}}{{if eq .Name "main"}}{{"\t"}}{{.Dir}}{{end}}`)
+	res, err := run(ctx, gocmd.Cmd{Args: append(append(args, "--"), cfg.Patterns...)})
+	if err != nil {
+		return targets{}, fmt.Errorf("escape: analyze: %w", err)
+	}
+	t := targets{superseded: map[string]bool{}}
+	var all []string
+	variants := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
+		p, mainDir, isMain := strings.Cut(line, "\t")
+		if p == "" {
+			continue
+		}
+		if isMain {
+			t.mainDirs = append(t.mainDirs, mainDir)
+		}
+		all = append(all, p)
+		if name, _, ok := strings.Cut(p, " ["); ok {
+			variants[name] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range all {
+		name, _, isVariant := strings.Cut(p, " [")
+		if cfg.Tests && strings.HasSuffix(name, ".test") && !isVariant {
+			continue // the generated test main
+		}
+		if !isVariant && variants[name] {
+			t.superseded[name] = true
+			continue
+		}
+		t.keep = append(t.keep, name)
+		if !seen[name] {
+			seen[name] = true
+			t.paths = append(t.paths, name)
+			t.full = append(t.full, p)
+		}
+	}
+	if len(t.keep) == 0 {
+		return t, fmt.Errorf("escape: analyze %s: %w", strings.Join(cfg.Patterns, " "), gocmd.ErrNoPackage)
+	}
+	return t, nil
+}
+
+// action is the part of the go command's -debug-actiongraph output that tells whether a package was
+// compiled by this run or replayed from the build cache.
+type action struct {
+	Mode     string
+	Package  string
+	ActionID string
+	Cmd      []string
+}
+
+type build struct {
+	cfg      Config
+	run      func(context.Context, gocmd.Cmd) (gocmd.Result, error)
+	targets  targets
+	jsonRoot string
+	store    string
+}
+
+// logDir is the JSON log directory of the i-th target path: one per package, because the compiler names
+// its log directory after the -p flag, which is "main" for every command and the same for a package and
+// its test variant.
+func logDir(root string, i int) string { return filepath.Join(root, strconv.Itoa(i)) }
+
+// compile runs go list -export with the diagnostics flags on paths and returns its compiler output and
+// the compile actions of the target packages, by package name as go list prints it.
+func (b *build) compile(ctx context.Context, jsonRoot string, paths []string, withText bool) ([]byte, map[string]action, error) {
+	graph := filepath.Join(filepath.Dir(jsonRoot), "actions.json")
+	args := append([]string{"list", "-export", "-debug-actiongraph=" + graph}, buildFlags(b.cfg)...)
+	for i, p := range paths {
+		flags := append(textFlags[:len(textFlags):len(textFlags)], "-json=0,"+logDir(jsonRoot, i))
+		args = append(args, "-gcflags="+p+"="+strings.Join(flags, " "))
+	}
+	args = append(append(args, "-f={{.ImportPath}}", "--"), b.cfg.Patterns...)
+	var progress io.Writer
+	if b.cfg.Progress != nil && withText {
+		progress = &progressWriter{fn: b.cfg.Progress, total: len(b.targets.keep)}
+	}
+	res, err := b.run(ctx, gocmd.Cmd{Args: args, Stderr: progress})
+	if err != nil {
+		var ge *gocmd.Error
+		if errors.As(err, &ge) && errors.Is(err, gocmd.ErrFailed) {
+			return nil, nil, &BuildError{Output: compilerErrors(ge.Stderr), Err: err}
+		}
+		return nil, nil, fmt.Errorf("escape: analyze: %w", err)
+	}
+	data, err := os.ReadFile(graph)
+	if err != nil {
+		return nil, nil, fmt.Errorf("escape: analyze: action graph: %w", err)
+	}
+	var acts []action
+	if err := json.Unmarshal(data, &acts); err != nil {
+		return nil, nil, fmt.Errorf("escape: analyze: action graph: %w: %v", ErrParse, err)
+	}
+	m := make(map[string]action)
+	for _, a := range acts {
+		if a.Mode == "build" && a.ActionID != "" {
+			m[a.Package] = a
+		}
+	}
+	return res.Stderr, m, nil
+}
+
+// compilerErrors keeps the lines of a failed build that are not hotpath's own diagnostics: the compiler's
+// errors, exactly as printed, under their "# package" headers.
+func compilerErrors(out []byte) []byte {
+	var b bytes.Buffer
+	header := ""
+	for line := range bytes.Lines(out) {
+		if bytes.HasPrefix(line, []byte("# ")) {
+			header = string(line)
+			continue
+		}
+		p := ParseText(line, "")
+		if p.UnknownCount == 0 {
+			continue
+		}
+		if header != "" {
+			b.WriteString(header)
+			header = ""
+		}
+		b.Write(line)
+	}
+	return b.Bytes()
+}
+
+// keepSections keeps the "# pkg" sections of the target packages, dropping plain packages superseded by
+// their test variant (which repeats them) and generated test mains.
+func keepSections(out []byte, keep []string, drop map[string]bool) []byte {
+	var b bytes.Buffer
+	skip := false
+	for line := range bytes.Lines(out) {
+		if bytes.HasPrefix(line, []byte("# ")) {
+			name := strings.TrimSpace(string(line[2:]))
+			path, _, variant := strings.Cut(name, " [")
+			skip = (drop[name] && !variant) || !slices.Contains(keep, path)
+		}
+		if !skip {
+			b.Write(line)
+		}
+	}
+	return b.Bytes()
+}
+
+type progressWriter struct {
+	fn          func(string, int, int)
+	done, total int
+	partial     []byte
+}
+
+func (w *progressWriter) Write(p []byte) (int, error) {
+	data := append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
+		}
+		if line := data[:i]; bytes.HasPrefix(line, []byte("# ")) {
+			w.done++
+			w.fn(string(line[2:]), w.done, w.total)
+		}
+		data = data[i+1:]
+	}
+	w.partial = append(w.partial[:0], data...)
+	return len(p), nil
+}
+
+// normalisePaths makes fact paths relative to dir where they are inside it ("./x.go" → "x.go").
+func normalisePaths(facts []Fact, dir string) {
+	memo := map[string]string{}
+	norm := func(p string) string {
+		if p == "" || p[0] == '<' {
+			return p
+		}
+		if r, ok := memo[p]; ok {
+			return r
+		}
+		r := p
+		if filepath.IsAbs(p) {
+			if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+				r = filepath.ToSlash(rel)
+			}
+		} else {
+			r = strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "./")
+		}
+		memo[p] = r
+		return r
+	}
+	for i := range facts {
+		f := &facts[i]
+		f.File = norm(f.File)
+		for j := range f.Flow {
+			f.Flow[j].At.File = norm(f.Flow[j].At.File)
+		}
+		for j := range f.Inline {
+			f.Inline[j].File = norm(f.Inline[j].File)
+		}
+	}
+}
