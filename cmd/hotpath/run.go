@@ -29,6 +29,7 @@ type command struct {
 // commands lists every subcommand; each lives in a file of its own.
 func commands() []command {
 	cmds := []command{
+		{"callsites", "indirect call sites from a CPU profile: mono/poly/megamorphic, and what PGO devirtualised", runCallsites},
 		{"layout", "struct layouts: padding, size classes, false sharing, ranked by a profile", runLayout},
 		{"escape", "report what the compiler did: heap escapes, leaks, inlining, devirtualisation, bounds/nil checks, copies", runEscape},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
