@@ -59,6 +59,9 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	// else fresh.
 	var root, store string
 	if cfg.CacheDir != "" {
+		if cfg.CacheDir, err = filepath.Abs(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("escape: analyze: cache: %w", err)
+		}
 		sum := sha256.Sum256([]byte(strings.Join(append([]string{dir, stamp.GoVersion, stamp.GOOS, stamp.GOARCH, strconv.FormatBool(cfg.Tests), cfg.PGO, strings.Join(cfg.Tags, ",")}, cfg.Patterns...), "\x00")))
 		base := filepath.Join(cfg.CacheDir, "escape-v1")
 		root = filepath.Join(base, "run-"+hex.EncodeToString(sum[:8]))
@@ -242,7 +245,11 @@ func (b *build) compile(ctx context.Context, jsonRoot string, paths []string, wi
 	graph := filepath.Join(filepath.Dir(jsonRoot), "actions.json")
 	args := append([]string{"list", "-export", "-debug-actiongraph=" + graph}, buildFlags(b.cfg)...)
 	for i, p := range paths {
-		flags := append(textFlags[:len(textFlags):len(textFlags)], "-json=0,"+logDir(jsonRoot, i))
+		logFlag := "-json=0," + logDir(jsonRoot, i)
+		if strings.ContainsAny(logFlag, " \t'\"") { // the go command splits -gcflags like a shell, honouring quotes
+			logFlag = strconv.Quote(logFlag)
+		}
+		flags := append(textFlags[:len(textFlags):len(textFlags)], logFlag)
 		args = append(args, "-gcflags="+p+"="+strings.Join(flags, " "))
 	}
 	args = append(append(args, "-f={{.ImportPath}}", "--"), b.cfg.Patterns...)

@@ -65,7 +65,7 @@ func goldenConfig(t *testing.T) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Dir: dir, Patterns: []string{"./..."}, CacheDir: t.TempDir()}
+	return Config{Dir: dir, Patterns: []string{"./..."}, CacheDir: filepath.Join(t.TempDir(), "cache with space")}
 }
 
 func TestAnalyzeGolden(t *testing.T) {
