@@ -13,7 +13,7 @@ import (
 	"github.com/hotpath-dev/hotpath/internal/gocmd"
 )
 
-const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off] [packages]"
+const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off] [-profile FILE [-top N]] [packages]"
 
 func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("escape", escapeUsage, stderr)
@@ -24,6 +24,8 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tests := fs.Bool("test", false, "include _test.go files (compile the test variants)")
 	pgo := fs.String("pgo", "", "PGO `profile` file, or off (default: the go command's auto)")
 	noCache := fs.Bool("nocache", false, "do not keep the compiler's JSON logs between runs (forces a recompile)")
+	profile := fs.String("profile", "", "rank facts by a CPU or allocation `profile` (pprof) at their lines, heaviest first")
+	top := fs.Int("top", 20, "with -profile, show the first `N` facts (0 shows all)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +42,10 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError("escape: -kinds: unknown kind %q (known: %s)", k, kindList())
 		}
 		want = append(want, kind)
+	}
+	prof, err := loadRankProfile(*profile, *top)
+	if err != nil {
+		return err
 	}
 	cfg := escape.Config{Patterns: fs.Args(), Tests: *tests, PGO: *pgo}
 	if *tags != "" {
@@ -71,9 +77,12 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		w = f
 	}
-	if *format == "json" {
+	switch {
+	case prof != nil:
+		err = writeRanked(w, rep, prof, *profile, want, *top, *format)
+	case *format == "json":
 		err = rep.WriteJSON(w)
-	} else {
+	default:
 		err = rep.WriteText(w)
 	}
 	if f != nil {
