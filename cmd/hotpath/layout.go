@@ -116,7 +116,7 @@ func buildLayoutReport(pkgs []*packages.Package, prof *hotlines.Profile, all boo
 		for _, r := range ranked {
 			show := all || len(r.Sharing) > 0
 			if prof != nil {
-				show = show || (r.Score > 0 && r.ClassSaved() > 0)
+				show = show || r.Score > 0
 			} else {
 				show = show || r.Matters()
 			}
@@ -202,7 +202,7 @@ func writeStruct(w io.Writer, e layoutEntry, prof *hotlines.Profile) {
 	if prof != nil && e.Weight > 0 {
 		fmt.Fprintf(w, "  allocated: %s (%.1f%%)", formatWeight(e.Weight, prof.Unit), 100*prof.Share(e.Weight))
 		if e.Objects > 0 {
-			fmt.Fprintf(w, ", %d objects", e.Objects)
+			fmt.Fprintf(w, ", %d allocations", e.Objects)
 		}
 		fmt.Fprintf(w, "; best order saves %s\n", formatWeight(e.Score, scoreUnit(prof)))
 	}
