@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/pprof/profile"
 	"go.uber.org/goleak"
 )
 
@@ -27,6 +29,24 @@ func cpuProfile(t *testing.T) string {
 		t.Fatalf("go test -cpuprofile: %v\n%s", err, out)
 	}
 	return prof
+}
+
+// profilePeriod reads the sampling period (ns per sample) of a CPU profile.
+func profilePeriod(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PeriodType == nil || p.PeriodType.Unit != "nanoseconds" || p.Period <= 0 {
+		t.Fatalf("profile period = %d %v, want nanoseconds", p.Period, p.PeriodType)
+	}
+	return p.Period
 }
 
 // rawDevirts runs the compiler the plain way (-m only) and returns what it says it devirtualised, by line.
@@ -60,6 +80,7 @@ func TestAnalyzeShapes(t *testing.T) {
 		t.Skip("profiles a test binary for a few seconds")
 	}
 	prof := cpuProfile(t)
+	period := profilePeriod(t, prof)
 	rep, err := Analyze(t.Context(), Config{Dir: "testdata/shapes", Patterns: []string{"."}, Profile: prof})
 	if err != nil {
 		t.Fatal(err)
@@ -91,10 +112,8 @@ func TestAnalyzeShapes(t *testing.T) {
 				t.Fatalf("no hot site in %s; sites %+v", tt.fn, rep.Sites)
 			}
 			var names []string
-			var top int64
 			for _, c := range s.Callees {
 				names = append(names, strings.TrimPrefix(c.Name, pkg))
-				top = max(top, c.Weight)
 			}
 			slices.Sort(names)
 			if s.Kind != tt.kind || s.Class != tt.class || !slices.Equal(names, tt.callees) {
@@ -109,14 +128,24 @@ func TestAnalyzeShapes(t *testing.T) {
 			if got != want || s.PGO.Confirmed != (want != "") {
 				t.Errorf("PGO verdict in %s = %q (confirmed %v), the compiler's -m says %q", tt.fn, got, s.PGO.Confirmed, want)
 			}
-			// When PGO chose a callee, it is one the profile saw as hottest at this site.
+			// The compiler's weights are the profile's innermost call edges, in samples: the site's leaf
+			// weight, and for the chosen callee its leaf weight, which is the largest at the site.
+			if s.PGO.Weight*period != s.LeafWeight {
+				t.Errorf("site in %s: compiler weight %d samples, profile leaf weight %d ns (period %d)", tt.fn, s.PGO.Weight, s.LeafWeight, period)
+			}
 			if got != "" {
-				hottest := false
+				var topLeaf, chosen int64
 				for _, c := range s.Callees {
-					hottest = hottest || (strings.TrimPrefix(c.Name, pkg) == got && c.Weight == top)
+					topLeaf = max(topLeaf, c.LeafWeight)
+					if strings.TrimPrefix(c.Name, pkg) == got {
+						chosen = c.LeafWeight
+					}
 				}
-				if !hottest {
-					t.Errorf("PGO devirtualized %s to %s, which is not the hottest callee in %+v", tt.fn, got, s.Callees)
+				if chosen != topLeaf || s.PGO.CalleeWeight*period != chosen {
+					t.Errorf("PGO devirtualized %s to %s with weight %d; profile leaf weights %+v", tt.fn, got, s.PGO.CalleeWeight, s.Callees)
+				}
+				if s.PGO.Note != "" {
+					t.Errorf("site in %s has note %q, want none for a leaf call", tt.fn, s.PGO.Note)
 				}
 				if s.PGO.Share <= 0 || s.PGO.Share > 1 {
 					t.Errorf("PGO share in %s = %v, want in (0, 1]", tt.fn, s.PGO.Share)

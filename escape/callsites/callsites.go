@@ -65,36 +65,47 @@ func Classify(n int) Class {
 
 // Site is one indirect call site with what the profile saw below it and what the compiler did.
 type Site struct {
-	File    string   `json:"file"` // absolute path
-	Line    int      `json:"line"`
-	Col     int      `json:"col"` // the call's opening parenthesis, where the compiler reports it
-	Func    string   `json:"func"`
-	Kind    string   `json:"kind"` // "interface" or "func-value"
-	Expr    string   `json:"expr"` // the callee expression, e.g. s.Area
-	Weight  int64    `json:"weight"`
-	Share   float64  `json:"share"` // Weight as a fraction of the profile total
-	Class   Class    `json:"class"`
-	Callees []Callee `json:"callees"`
+	File   string  `json:"file"` // absolute path
+	Line   int     `json:"line"`
+	Col    int     `json:"col"` // the call's opening parenthesis, where the compiler reports it
+	Func   string  `json:"func"`
+	Kind   string  `json:"kind"` // "interface" or "func-value"
+	Expr   string  `json:"expr"` // the callee expression, e.g. s.Area
+	Weight int64   `json:"weight"`
+	Share  float64 `json:"share"` // Weight as a fraction of the profile total
+	// LeafWeight is the part of Weight where the call is within the sample's two innermost locations:
+	// the only part the compiler's PGO graph counts.
+	LeafWeight int64    `json:"leaf_weight"`
+	Class      Class    `json:"class"`
+	Callees    []Callee `json:"callees"`
 	// PGO is what the compiler reported for this site when built with -pgo; nil if it printed nothing.
 	PGO *Verdict `json:"pgo,omitempty"`
 }
 
 // Callee is one concrete function observed below a site.
 type Callee struct {
-	Name   string  `json:"name"`
-	Weight int64   `json:"weight"`
-	Share  float64 `json:"share"` // of the site's weight
+	Name       string  `json:"name"`
+	Weight     int64   `json:"weight"`
+	LeafWeight int64   `json:"leaf_weight"` // the part PGO counts (see Site.LeafWeight)
+	Share      float64 `json:"share"`       // of the site's weight
 }
 
 // Verdict is the compiler's PGO decision for a site.
 type Verdict struct {
 	Devirtualized string  `json:"devirtualized,omitempty"` // callee the call was specialised to; "" if not
 	Hottest       string  `json:"hottest,omitempty"`
-	Weight        int64   `json:"weight"`        // the compiler's edge weight for the site (samples)
-	CalleeWeight  int64   `json:"callee_weight"` // weight of the devirtualized callee (or the hottest when none)
-	Share         float64 `json:"share"`         // CalleeWeight / Weight
-	Confirmed     bool    `json:"confirmed"`     // a matching "PGO devirtualizing" line was printed under -m
+	Weight        int64   `json:"weight"`         // the compiler's edge weight for the site (samples)
+	CalleeWeight  int64   `json:"callee_weight"`  // weight of the devirtualized callee (or the hottest when none)
+	Share         float64 `json:"share"`          // CalleeWeight / Weight
+	Confirmed     bool    `json:"confirmed"`      // a matching "PGO devirtualizing" line was printed under -m
+	Note          string  `json:"note,omitempty"` // why the compiler's view differs from the profile's, when known
 }
+
+// LeafEdgeNote explains a site the profile shows as hot but the compiler weighs at zero: the compiler
+// builds its PGO call graph from each sample's innermost call edge only (internal/profile.NewGraph,
+// "count only the last two frames as a call edge"), so a call whose callees spend their time in further
+// calls (I/O, allocation, another interface call) carries no PGO weight however hot it is.
+const LeafEdgeNote = "PGO weighs only each sample's innermost call edge; this site's callees spend their time in deeper calls"
 
 // Report is the result of Analyze.
 type Report struct {
@@ -281,18 +292,32 @@ func observe(s *Site, prof *hotlines.Profile, p *packages.Package) {
 			method = s.Expr[i+1:]
 		}
 	}
-	for _, c := range prof.CalleesAt(s.File, s.Line) {
-		if hotlines.IsRuntime(c.Name) {
-			continue // asyncPreempt, morestack: the profiler's view of the caller, not a callee
+	keep := func(name string) bool {
+		if hotlines.IsRuntime(name) {
+			return false // asyncPreempt, morestack: the profiler's view of the caller, not a callee
 		}
-		if method != "" {
-			m := methodRE.FindStringSubmatch(strings.TrimSuffix(c.Name, "-fm"))
-			if m == nil || m[1] != method {
-				continue
+		if method == "" {
+			return true
+		}
+		m := methodRE.FindStringSubmatch(strings.TrimSuffix(name, "-fm"))
+		return m != nil && m[1] == method
+	}
+	for _, c := range prof.CalleesAt(s.File, s.Line) {
+		if keep(c.Name) {
+			s.Callees = append(s.Callees, Callee{Name: c.Name, Weight: c.Weight})
+			s.Weight += c.Weight
+		}
+	}
+	for _, c := range prof.LeafCalleesAt(s.File, s.Line) {
+		if !keep(c.Name) {
+			continue
+		}
+		s.LeafWeight += c.Weight
+		for i := range s.Callees {
+			if s.Callees[i].Name == c.Name {
+				s.Callees[i].LeafWeight = c.Weight
 			}
 		}
-		s.Callees = append(s.Callees, Callee{Name: c.Name, Weight: c.Weight})
-		s.Weight += c.Weight
 	}
 	for i := range s.Callees {
 		s.Callees[i].Share = float64(s.Callees[i].Weight) / float64(s.Weight)
@@ -395,6 +420,9 @@ func attach(rep *Report, dbg *PGODebug, dir string) {
 		}
 		if st.Weight > 0 {
 			v.Share = float64(v.CalleeWeight) / float64(st.Weight)
+		}
+		if st.Weight == 0 && s.Weight > 0 && s.LeafWeight == 0 {
+			v.Note = LeafEdgeNote
 		}
 		if c, ok := confirmed[k]; ok && st.Devirtualized != "" && strings.HasSuffix(st.Devirtualized, "."+c) {
 			v.Confirmed = true

@@ -19,6 +19,11 @@
 // with that profile once; later runs with the same profile come from the build cache, which replays
 // the compiler output.
 //
+// The compiler weighs a call site by the samples whose innermost call edge it is: its PGO graph counts
+// only the last two frames of each sample. hotpath counts every frame, so a site whose callees do their
+// work in deeper calls (net/http's conn writes, say) is hot here and weighs zero for PGO; the report says
+// so rather than leave the two numbers unexplained.
+//
 // # Attribution
 //
 // Profile samples are charged to call sites by file and line, inlined frames resolved (see

@@ -48,6 +48,9 @@ func (r *Report) WriteText(w io.Writer, dir string) error {
 				hot = fmt.Sprintf("hottest %s at %.0f%%", shortName(v.Hottest), 100*v.Share)
 			}
 			fmt.Fprintf(ew, "  pgo: not devirtualized (%s, weight %d)\n", hot, v.Weight)
+			if v.Note != "" {
+				fmt.Fprintf(ew, "       %s\n", v.Note)
+			}
 		}
 	}
 	fmt.Fprintf(ew, "\n%d hot sites, %d cold; %s; pgodebug: %d lines, %d call stats, %d unknown lines, %d unknown fields\n",

@@ -26,6 +26,7 @@ type Profile struct {
 	objs   map[Line]int64 // allocated objects charged like self (heap profiles only)
 	funcs  map[string]int64
 	edges  map[Line]map[string]int64 // call site → callee → weight
+	leaf   map[Line]map[string]int64 // the same, for call edges in a sample's two innermost locations
 	byBase map[string][]string       // basename → files seen, for suffix matching
 }
 
@@ -87,6 +88,7 @@ func FromProfile(prof *profile.Profile) (*Profile, error) {
 		objs:   map[Line]int64{},
 		funcs:  map[string]int64{},
 		edges:  map[Line]map[string]int64{},
+		leaf:   map[Line]map[string]int64{},
 		byBase: map[string][]string{},
 	}
 	seen := map[Line]bool{}
@@ -188,15 +190,22 @@ func (p *Profile) addSample(fs []frame, v, objs int64, seen map[Line]bool, seenE
 			e := Edge{Site: caller.line, Caller: caller.fn, Callee: f.fn}
 			if !seenEdge[e] {
 				seenEdge[e] = true
-				m := p.edges[e.Site]
-				if m == nil {
-					m = map[string]int64{}
-					p.edges[e.Site] = m
+				addEdge(p.edges, e, v)
+				if caller.loc <= 1 {
+					addEdge(p.leaf, e, v)
 				}
-				m[e.Callee] += v
 			}
 		}
 	}
+}
+
+func addEdge(m map[Line]map[string]int64, e Edge, v int64) {
+	byCallee := m[e.Site]
+	if byCallee == nil {
+		byCallee = map[string]int64{}
+		m[e.Site] = byCallee
+	}
+	byCallee[e.Callee] += v
 }
 
 func (p *Profile) fileSet() map[string]bool {
@@ -269,8 +278,18 @@ type Callee struct {
 
 // CalleesAt returns the functions called from a line, heaviest first (ties by name).
 func (p *Profile) CalleesAt(file string, line int) []Callee {
-	site := Line{p.resolve(file), line}
-	byName := p.edges[site]
+	return sortedCallees(p.edges[Line{p.resolve(file), line}])
+}
+
+// LeafCalleesAt is CalleesAt counting only call edges within each sample's two innermost locations (the
+// leaf function, its caller, and what was inlined into them). That is the part of a profile the Go
+// compiler's PGO call graph sees: internal/profile.NewGraph counts only the last two frames as a call
+// edge.
+func (p *Profile) LeafCalleesAt(file string, line int) []Callee {
+	return sortedCallees(p.leaf[Line{p.resolve(file), line}])
+}
+
+func sortedCallees(byName map[string]int64) []Callee {
 	out := make([]Callee, 0, len(byName))
 	for n, w := range byName {
 		out = append(out, Callee{n, w})

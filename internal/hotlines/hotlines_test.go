@@ -91,6 +91,16 @@ func TestWeights(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("CalleesAt(main.go, 11) = %v, want %v", got, want)
 	}
+	if got := p.LeafCalleesAt("/src/app/main.go", 11); !slices.Equal(got, want) {
+		t.Errorf("LeafCalleesAt(main.go, 11) = %v, want %v", got, want)
+	}
+	// main.go:10 → main.work is the third location of its sample: not a leaf edge.
+	if got := p.LeafCalleesAt("/src/app/main.go", 10); len(got) != 0 {
+		t.Errorf("LeafCalleesAt(main.go, 10) = %v, want none", got)
+	}
+	if got := p.CalleesAt("/src/app/main.go", 10); !slices.Equal(got, []Callee{{"main.work", 400}}) {
+		t.Errorf("CalleesAt(main.go, 10) = %v, want main.work", got)
+	}
 	if got := p.CalleesAt("/src/app/work.go", 20); !slices.Equal(got, []Callee{{"main.helper", 400}}) {
 		t.Errorf("CalleesAt(work.go, 20) = %v, want the inlined helper", got)
 	}
