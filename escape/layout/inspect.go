@@ -26,6 +26,7 @@ type fieldDecl struct {
 	file   *ast.File
 	st     *ast.StructType
 	fields map[*types.Var]*ast.Field
+	block  []int // per field index: which blank-line-separated block of the declaration it is in
 }
 
 // Inspect returns the layout of every named struct type the package declares (generic ones once per
@@ -58,7 +59,7 @@ func Inspect(in Input) []*Struct {
 			if named == nil {
 				return true
 			}
-			decls[named] = newFieldDecl(f, st, named)
+			decls[named] = newFieldDecl(in.Fset, f, st, named)
 			if named.TypeParams().Len() > 0 || containsTypeParam(named.Underlying()) {
 				return true // laid out per instance below, or declared inside generic code
 			}
@@ -157,30 +158,101 @@ func containsTypeParam(t types.Type) bool {
 	return false
 }
 
-func newFieldDecl(f *ast.File, st *ast.StructType, named *types.Named) *fieldDecl {
+func newFieldDecl(fset *token.FileSet, f *ast.File, st *ast.StructType, named *types.Named) *fieldDecl {
 	d := &fieldDecl{file: f, st: st, fields: map[*types.Var]*ast.Field{}}
 	tst, _ := named.Underlying().(*types.Struct)
 	if tst == nil {
 		return d
 	}
-	i := 0
+	i, block, prevEnd := 0, 0, -1
 	for _, af := range st.Fields.List {
+		start, end := af.Pos(), af.End()
+		if af.Doc != nil {
+			start = af.Doc.Pos()
+		}
+		if af.Comment != nil {
+			end = af.Comment.End()
+		}
+		if prevEnd >= 0 && fset.Position(start).Line > prevEnd+1 {
+			block++
+		}
+		prevEnd = fset.Position(end).Line
 		n := max(len(af.Names), 1)
 		for k := 0; k < n && i < tst.NumFields(); k++ {
 			d.fields[tst.Field(i)] = af
+			d.block = append(d.block, block)
 			i++
 		}
 	}
 	return d
 }
 
+// guards assigns each field the mutex that guards it by declaration: a mutex guards the fields after it
+// in its block (fields up to the next blank line), or the next block when it ends its own, as in
+//
+//	mu sync.Mutex // guards the fields below
+//
+//	a, b int
+//
+// A later mutex ends the range.
+func guards(st *types.Struct, d *fieldDecl) []string {
+	n := st.NumFields()
+	out := make([]string, n)
+	block := func(i int) int {
+		if d == nil || i >= len(d.block) {
+			return 0
+		}
+		return d.block[i]
+	}
+	for i := range n {
+		if !isMutex(st.Field(i).Type()) || i+1 >= n {
+			continue
+		}
+		target := block(i + 1)
+		for j := i + 1; j < n && block(j) == target && !isMutex(st.Field(j).Type()); j++ {
+			out[j] = st.Field(i).Name()
+		}
+	}
+	return out
+}
+
+// commentNames returns the first of names that a field's comments contain as a word, or "".
+func commentNames(d *fieldDecl, v *types.Var, names []string) string {
+	if d == nil || d.fields[v] == nil {
+		return ""
+	}
+	af := d.fields[v]
+	var text string
+	for _, cg := range []*ast.CommentGroup{af.Doc, af.Comment} {
+		if cg != nil {
+			text += " " + cg.Text()
+		}
+	}
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		for _, n := range names {
+			if w == n {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
 // guardRE matches the usual ways of saying which mutex guards a field.
-var guardRE = regexp.MustCompile(`(?i)\b(?:guarded|protected) by ([A-Za-z_][A-Za-z0-9_]*)`)
+var guardRE = regexp.MustCompile(`(?i)\b(?:guarded|protected) by ([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)`)
 
 func (c *calc) inspect(named *types.Named, pos token.Position, decl *fieldDecl, atomicUses map[*types.Var]bool) *Struct {
 	st := named.Underlying().(*types.Struct)
 	ms := make([]member, 0, st.NumFields())
-	mu := ""
+	byDecl := guards(named.Origin().Underlying().(*types.Struct), decl)
+	var mus []string
+	for f := range st.Fields() {
+		if isMutex(f.Type()) {
+			mus = append(mus, f.Name())
+		}
+	}
 	for i := range st.NumFields() {
 		v := st.Field(i)
 		m := member{v: v, size: c.sizes.Sizeof(v.Type()), align: c.sizes.Alignof(v.Type()), ptr: c.ptrBytes(v.Type()), index: i}
@@ -188,15 +260,23 @@ func (c *calc) inspect(named *types.Named, pos token.Position, decl *fieldDecl, 
 		switch {
 		case m.barrier:
 		case isAtomic(v.Type()) || atomicUses[v.Origin()]:
+			// An atomic is its own writer, unless its comment or a mutex's comment ties the two.
 			m.role, m.unit = "atomic", v.Name()
+			if mu := commentNames(decl, v.Origin(), mus); mu != "" {
+				m.unit = mu
+			}
+			for f := range named.Origin().Underlying().(*types.Struct).Fields() {
+				if isMutex(f.Type()) && commentNames(decl, f, []string{v.Name()}) != "" {
+					m.unit = f.Name() // the mutex's comment names this atomic
+				}
+			}
 		case isMutex(v.Type()):
 			m.role, m.unit = "mutex", v.Name()
-			mu = v.Name()
 		default:
 			if g := guardComment(decl, v.Origin()); g != "" {
 				m.role, m.unit = "guarded:"+g, g
-			} else if mu != "" {
-				m.role, m.unit = "guarded:"+mu, mu
+			} else if g := byDecl[i]; g != "" {
+				m.role, m.unit = "guarded:"+g, g
 			}
 		}
 		ms = append(ms, m)

@@ -23,7 +23,7 @@ type Padded struct {
 type Stats struct { // want `struct Stats: false sharing: mu, count, hits: 2 independently written groups \(mu, hits\) share cache line 0`
 	mu    sync.Mutex
 	count int
-	hits  atomic.Int64 // not guarded by mu
+	hits  atomic.Int64 // counted without the lock
 }
 
 // TwoLocks has fields guarded by different mutexes, named in comments.
@@ -61,3 +61,31 @@ type wideShard struct {
 var wide []wideShard
 
 func AddWide(i int) { wide[i].n.Add(1) }
+
+// Paired documents its mutex and atomic as working together: one writer group, no report.
+type Paired struct {
+	// mu is held while ready is set; readers check ready without the lock.
+	mu    sync.Mutex
+	ready atomic.Bool
+
+	data []byte
+}
+
+// Blocks: mu guards a and b (its block); c, after the blank line, is unguarded; counter is on its own.
+type Blocks struct { // want `struct Blocks: false sharing: mu, a, b, counter: 2 independently written groups \(mu, counter\) share cache line 0`
+	mu sync.Mutex
+	a  int
+	b  int
+
+	c       int
+	counter atomic.Int64
+}
+
+// Below uses the "guards the fields below" form: the mutex ends its block and guards the next one.
+type Below struct { // want `struct Below: false sharing: mu, n, hits: 2 independently written groups \(mu, hits\) share cache line 0`
+	mu sync.Mutex // guards the fields below
+
+	n int
+
+	hits atomic.Int64
+}
