@@ -18,7 +18,9 @@
 // # What it never suggests
 //
 // Fields never move across explicit padding (a field named _ or of a type named like CacheLinePad), and
-// an order that would put two independently written fields on one cache line is not suggested. A
+// the padding keeps its offset: the fields before it are reordered only if it stays where it is, since
+// its job is to push what follows onto another cache line. An order that would put two independently
+// written fields on one cache line is not suggested. A
 // suggested rewrite keeps each field's comments; a struct with free-standing comments inside gets the
 // order in the message but no rewrite.
 //
@@ -26,7 +28,10 @@
 //
 // Cache lines are 64 bytes, numbered from the start of the struct as if it started on a line boundary.
 // Fields count as written concurrently when they are sync/atomic types, are passed by address to
-// sync/atomic functions, are a sync.Mutex or sync.RWMutex, or are guarded by one: a comment "guarded by
-// mu" (or "protected by mu") names the mutex, otherwise a field belongs to the nearest mutex declared
-// above it.
+// sync/atomic functions, are a sync.Mutex or sync.RWMutex, or are guarded by one. A comment "guarded by
+// mu" (or "protected by mu", or "guarded by T.mu" for a lock elsewhere) names the mutex; otherwise a
+// mutex guards the rest of its declaration block (up to a blank line), or the next block when it ends
+// its own ("mu sync.Mutex // guards the fields below"). An atomic whose comments name a mutex of the
+// struct, or that the mutex's comments name, is written together with it. Each atomic, and each mutex
+// with its fields, is one writer group; two groups on one line are reported.
 package layout
