@@ -2,6 +2,7 @@ package escape
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,7 +31,7 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.normalise(); err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(cmpOr(cfg.Dir, "."))
+	dir, err := filepath.Abs(cmp.Or(cfg.Dir, "."))
 	if err != nil {
 		return nil, fmt.Errorf("escape: analyze: %w", err)
 	}
@@ -109,17 +110,10 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // newStamp fills the stamp from the config and go env.
 func newStamp(cfg Config, env map[string]string) (Stamp, error) {
 	s := Stamp{GoVersion: env["GOVERSION"], GOOS: env["GOOS"], GOARCH: env["GOARCH"], GOFLAGS: env["GOFLAGS"],
-		Tags: cfg.Tags, Tests: cfg.Tests, Dir: cfg.Dir, Patterns: cfg.Patterns, PGO: cmpOr(cfg.PGO, "auto"),
+		Tags: cfg.Tags, Tests: cfg.Tests, Dir: cfg.Dir, Patterns: cfg.Patterns, PGO: cmp.Or(cfg.PGO, "auto"),
 		Flags: append(append([]string(nil), textFlags...), "-json=0,…")}
 	if cfg.PGO != "" && cfg.PGO != "off" && cfg.PGO != "auto" {
 		p := cfg.PGO

@@ -72,8 +72,11 @@
 // # Overhead
 //
 // On one package the diagnostics cost nothing measurable next to a plain build; the flags are applied by
-// package pattern, never to the whole dependency closure (-gcflags=all=), which would cost 30–60 %. Parsing
-// the 47,000 lines the compiler prints for net/http takes about 25 ms.
+// package pattern, never to the whole dependency closure (-gcflags=all=), which would cost 30–60 %.
+// Measured on net/http (benchmarks/escape, fresh GOCACHE, interleaved with the raw build on a loaded
+// 2-core machine): a cold run took 0.78× a raw go build -gcflags=-m=2 net/http (the same compile work
+// dominates both), and a re-run on unchanged code about 1 s, under 0.01× the cold run. Parsing the 47,000
+// lines the compiler prints for net/http takes 30–50 ms and about 18,000 allocations.
 //
 // # Concurrency
 //

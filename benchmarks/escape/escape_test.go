@@ -1,7 +1,7 @@
 // Package escape times "hotpath escape" against the raw compiler run it replaces,
 // go build -gcflags=-m=2, on the same cache state.
 //
-//	cd benchmarks && go test -run '^$' -bench NetHTTP -benchtime 3x ./escape
+//	cd benchmarks && go test -timeout 0 -run '^$' -bench NetHTTP -benchtime 3x ./escape
 //
 // Each iteration runs, interleaved: a raw cold build and a hotpath cold run (each with a fresh GOCACHE and,
 // for hotpath, a fresh cache directory), then a re-run of each on the cache the cold run left. The metrics
@@ -48,10 +48,15 @@ func timed(ctx context.Context, b *testing.B, dir string, env []string, name str
 	return time.Since(start)
 }
 
+// median of the runs in seconds (the mean of the middle two for an even count).
 func median(d []time.Duration) float64 {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	return s[len(s)/2].Seconds()
+	n := len(s)
+	if n%2 == 0 {
+		return (s[n/2-1] + s[n/2]).Seconds() / 2
+	}
+	return s[n/2].Seconds()
 }
 
 func BenchmarkNetHTTP(b *testing.B) {
@@ -68,6 +73,9 @@ func BenchmarkNetHTTP(b *testing.B) {
 		hpCold = append(hpCold, timed(b.Context(), b, work, hpEnv, hotpath, "escape", *pkg))
 		rawRerun = append(rawRerun, timed(b.Context(), b, work, rawEnv, "go", "build", "-gcflags=-m=2", *pkg))
 		hpRerun = append(hpRerun, timed(b.Context(), b, work, hpEnv, hotpath, "escape", *pkg))
+		n := len(hpRerun) - 1
+		b.Logf("run %d: raw cold %v, hotpath cold %v, raw re-run %v, hotpath re-run %v", n+1,
+			rawCold[n].Round(time.Millisecond), hpCold[n].Round(time.Millisecond), rawRerun[n].Round(time.Millisecond), hpRerun[n].Round(time.Millisecond))
 	}
 	b.ReportMetric(median(rawCold), "raw-cold-s")
 	b.ReportMetric(median(hpCold), "hotpath-cold-s")
