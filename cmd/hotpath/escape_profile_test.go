@@ -114,6 +114,8 @@ func TestEscapeProfileNetHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles net/http and runs a loopback load")
 	}
+	// Both rankings share one analysis: the second run is served from a private log store.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	dir := t.TempDir()
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelperHTTPLoad$", "-test.count=1")
 	cmd.Env = append(os.Environ(), loadEnv+"="+dir)
@@ -129,7 +131,7 @@ func TestEscapeProfileNetHTTP(t *testing.T) {
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join(dir, tt.file)
-			out, errOut, code := runCmd(t, "escape", "-nocache", "-profile", path, "-top", "10", "-format", "json", "net/http")
+			out, errOut, code := runCmd(t, "escape", "-profile", path, "-top", "10", "-format", "json", "net/http")
 			if code != exitOK {
 				t.Fatalf("escape -profile exit = %d, stderr %q", code, errOut)
 			}
