@@ -14,7 +14,7 @@ import (
 )
 
 const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off]\n" +
-	"\t[-baseline BASE.json | -rev REV] [-fail-on regressions|changes|none] [packages]"
+	"\t[-profile FILE [-top N]] [-baseline BASE.json | -rev REV] [-fail-on regressions|changes|none] [packages]"
 
 func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("escape", escapeUsage, stderr)
@@ -25,6 +25,8 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tests := fs.Bool("test", false, "include _test.go files (compile the test variants)")
 	pgo := fs.String("pgo", "", "PGO `profile` file, or off (default: the go command's auto)")
 	noCache := fs.Bool("nocache", false, "do not keep the compiler's JSON logs between runs (forces a recompile)")
+	profile := fs.String("profile", "", "rank facts by a CPU or allocation `profile` (pprof) at their lines, heaviest first")
+	top := fs.Int("top", 20, "with -profile, show the first `N` facts (0 shows all)")
 	var cmp compareFlags
 	cmp.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -32,6 +34,9 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err := cmp.validate(*format); err != nil {
 		return err
+	}
+	if *profile != "" && cmp.active() {
+		return usageError("escape: -profile ranks one report; it does not go with -baseline or -rev")
 	}
 	var want []escape.Kind
 	for _, k := range strings.Split(*kinds, ",") {
@@ -43,6 +48,10 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError("escape: -kinds: unknown kind %q (known: %s)", k, kindList())
 		}
 		want = append(want, kind)
+	}
+	prof, err := loadRankProfile(*profile, *top)
+	if err != nil {
+		return err
 	}
 	cfg := escape.Config{Patterns: fs.Args(), Tests: *tests, PGO: *pgo}
 	if *tags != "" {
@@ -77,9 +86,12 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		w = f
 	}
-	if *format == "json" {
+	switch {
+	case prof != nil:
+		err = writeRanked(w, rep, prof, *profile, want, *top, *format)
+	case *format == "json":
 		err = rep.WriteJSON(w)
-	} else {
+	default:
 		err = rep.WriteText(w)
 	}
 	if f != nil {

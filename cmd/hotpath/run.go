@@ -31,6 +31,8 @@ func commands() []command {
 	cmds := []command{
 		{"coldstart", "rank package init cost (GODEBUG=inittrace=1) and time to first response", runColdstart},
 		{"bench", "compare benchmarks of the working tree and a revision (or two files) with statistics", runBench},
+		{"callsites", "indirect call sites from a CPU profile: mono/poly/megamorphic, and what PGO devirtualised", runCallsites},
+		{"layout", "struct layouts: padding, size classes, false sharing, ranked by a profile", runLayout},
 		{"escape", "report what the compiler did: heap escapes, leaks, inlining, devirtualisation, bounds/nil checks, copies", runEscape},
 		{"check", "enforce //hotpath: directives (inline, noescape, nobce, devirt) against the compiler", runCheck},
 		{"diff", "compare two escape reports: regressions, improvements, other changes", runDiff},
