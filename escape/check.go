@@ -248,15 +248,20 @@ func (ix *factIndex) checkInlinable(d Directive) Verdict {
 	facts := ix.lines(d.Pos.File, d.FirstLine, d.Line, func(f *Fact) bool {
 		return (f.Kind == KindInlinable || f.Kind == KindNotInlinable) && sameFunc(f.Subject, d.Func)
 	})
+	// A generic function is compiled once per shape (F[go.shape.int]), and calls inline that body; the
+	// fully instantiated F[int] is a wrapper for function values, whose inlinability does not matter.
+	if shaped := slices.DeleteFunc(slices.Clone(facts), func(f Fact) bool { return !strings.Contains(f.Subject, "[go.shape.") }); len(shaped) > 0 {
+		facts = shaped
+	}
 	if len(facts) == 0 {
 		v.Outcome = OutcomeFailed
-		v.Msg = fmt.Sprintf("%s: the compiler reported no inlining decision (a generic function never instantiated, or a file not compiled?)", d.Func)
+		v.Msg = fmt.Sprintf("%s: the compiler reported no inlining decision: a generic function is compiled only where it is instantiated (analyse with -test, or with a package that uses it)", d.Func)
 		return v
 	}
 	for _, f := range facts {
 		if f.Kind == KindNotInlinable {
 			v.Outcome, v.Facts = OutcomeFailed, []Fact{f}
-			v.Msg = fmt.Sprintf("%s cannot be inlined: %s", d.Func, f.Reason)
+			v.Msg = fmt.Sprintf("%s cannot be inlined: %s", f.Subject, f.Reason)
 			return v
 		}
 	}
@@ -265,9 +270,14 @@ func (ix *factIndex) checkInlinable(d Directive) Verdict {
 	return v
 }
 
-// sameFunc matches a fact's subject to a function name, instantiations of a generic included.
+// sameFunc matches a fact's subject to a function name, instantiations of a generic included; a
+// generic instantiated in another package is named with its package's name there (pkg.F[go.shape.int]).
 func sameFunc(subject, fn string) bool {
-	return subject == fn || strings.HasPrefix(subject, fn+"[")
+	if subject == fn || strings.HasPrefix(subject, fn+"[") {
+		return true
+	}
+	_, rest, ok := strings.Cut(subject, ".")
+	return ok && strings.HasPrefix(rest, fn+"[")
 }
 
 // funcDecision finds the inlinable or not-inlinable fact for function name in package pkg.

@@ -45,3 +45,23 @@ func Calls(xs []int) int {
 	}
 	return a + b
 }
+
+// Max is generic and small; package user instantiates it.
+//
+//hotpath:inline
+func Max[T int | float64](a, b T) T {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// Min is generic and never instantiated: there is nothing to check.
+//
+//hotpath:inline
+func Min[T int | float64](a, b T) T {
+	if a < b {
+		return a
+	}
+	return b
+}
