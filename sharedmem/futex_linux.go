@@ -27,13 +27,13 @@ func futexWait(addr *uint32, val uint32, timeout time.Duration) (WaitResult, err
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	for {
+	for first := true; ; first = false {
 		if timeout >= 0 {
 			left := time.Until(deadline)
-			if left <= 0 {
+			if left <= 0 && !first {
 				return TimedOut, nil
 			}
-			ts := unix.NsecToTimespec(int64(left))
+			ts := unix.NsecToTimespec(int64(max(left, 0)))
 			tsp = &ts
 		}
 		_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val), uintptr(unsafe.Pointer(tsp)), 0, 0)
