@@ -22,21 +22,22 @@ const (
 // waitWoken on a wake-up (possibly spurious), waitNotEqual if *addr != val on entry, waitTimedOut
 // on timeout.
 func futexWait(addr *uint32, val uint32, timeout time.Duration) (WaitResult, error) {
-	var tsp *unix.Timespec
 	var deadline time.Time
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	for first := true; ; first = false {
-		if timeout >= 0 {
+		var e unix.Errno
+		if timeout < 0 {
+			_, _, e = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val), 0, 0, 0)
+		} else {
 			left := time.Until(deadline)
 			if left <= 0 && !first {
 				return TimedOut, nil
 			}
 			ts := unix.NsecToTimespec(int64(max(left, 0)))
-			tsp = &ts
+			_, _, e = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
 		}
-		_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val), uintptr(unsafe.Pointer(tsp)), 0, 0)
 		switch e {
 		case 0:
 			return Woken, nil
