@@ -48,6 +48,12 @@ func runPeer(role, arg string) error {
 			return err
 		}
 		defer r.Close()
+		if !r.Sealed() {
+			return fmt.Errorf("inherited memfd region not sealed")
+		}
+		if err := f.Truncate(0); err == nil {
+			return fmt.Errorf("truncating a sealed region succeeded")
+		}
 		v, err := r.Int64s(0, 1)
 		if err != nil {
 			return err

@@ -33,6 +33,7 @@ type Region struct {
 	hdr       Header
 	file      *os.File // nil when the region lives on the Go heap (non-Linux anonymous regions)
 	ownsFile  bool
+	sealed    bool // the file cannot shrink (memfd with F_SEAL_SHRINK): accesses never fault
 	closed    atomic.Bool
 	fileSize  func(*os.File) (int64, error)
 	unmapFunc func([]byte) error
@@ -86,6 +87,11 @@ func (r *Region) Len() int { return len(r.mem) - HeaderSize }
 // File returns the file backing the region, to hand an anonymous region to a child process through
 // exec.Cmd.ExtraFiles. It is nil for heap-backed regions on platforms without memfd.
 func (r *Region) File() *os.File { return r.file }
+
+// Sealed reports whether the region's size is sealed, so that no process can truncate it and no
+// access can fault. NewAnonymous seals its memfd (F_SEAL_SHRINK, F_SEAL_GROW); FromFile detects
+// the seal. Rings in a sealed region skip the per-call fault guard. Named regions cannot be sealed.
+func (r *Region) Sealed() bool { return r.sealed }
 
 // Close unmaps the region and closes its file when the region opened it. It does not remove a named
 // region: call Remove. Close is idempotent.

@@ -26,7 +26,7 @@ func newAnonymous(total int, opts Options) (*Region, error) {
 	mem := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), total)
 	h := Header{Version: opts.Version, Tag: opts.Tag, Size: uint64(total), CreatorPID: uint32(os.Getpid()), Created: time.Now().UnixNano()}
 	encodeHeader(mem, h)
-	return &Region{name: "memfd", mem: mem, hdr: h}, nil
+	return &Region{name: "memfd", mem: mem, hdr: h, sealed: true}, nil // the heap never shrinks
 }
 
 // pidAlive cannot tell without platform calls here; the process is assumed alive.

@@ -155,6 +155,12 @@ func TestAnonymousToChild(t *testing.T) {
 		t.Fatalf("NewAnonymous = %v", err)
 	}
 	defer r.Close()
+	if !r.Sealed() {
+		t.Error("NewAnonymous region not sealed")
+	}
+	if err := r.File().Truncate(0); !errors.Is(err, syscall.EPERM) {
+		t.Errorf("Truncate(sealed memfd) = %v, want EPERM", err)
+	}
 	v, err := r.Int64s(0, 1)
 	if err != nil {
 		t.Fatal(err)

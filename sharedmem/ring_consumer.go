@@ -25,6 +25,7 @@ type Consumer struct {
 // consumer, and takes over from a dead one: records it read but did not release are delivered
 // again.
 func (g *Ring) NewConsumer(cfg EndpointConfig) (*Consumer, error) {
+	cfg.Unguarded = cfg.Unguarded || g.region.sealed
 	c := &Consumer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
 	err := g.region.Guard(func() { c.err = c.attach() })
 	if err == nil {
@@ -56,17 +57,25 @@ func (c *Consumer) attach() error {
 // memory and stays valid until Release; several records can be read before one Release. Read
 // returns an error wrapping ErrClosed once every producer closed and the ring is drained,
 // ErrPeerDead if a producer died, and ErrCorrupt for impossible positions or lengths.
-func (c *Consumer) Read() (b []byte, err error) {
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
-	return c.readRecord(true)
+func (c *Consumer) Read() ([]byte, error) {
+	if c.cfg.Unguarded {
+		return c.readRecord(true)
+	}
+	return c.readGuarded(true)
 }
 
 // TryRead is Read that returns ErrEmpty instead of blocking.
-func (c *Consumer) TryRead() (b []byte, err error) {
+func (c *Consumer) TryRead() ([]byte, error) {
+	if c.cfg.Unguarded {
+		return c.readRecord(false)
+	}
+	return c.readGuarded(false)
+}
+
+func (c *Consumer) readGuarded(wait bool) (b []byte, err error) {
 	old := guard(&c.cfg)
 	defer c.g.unguard(&c.cfg, old, &err)
-	return c.readRecord(false)
+	return c.readRecord(wait)
 }
 
 func (c *Consumer) readRecord(wait bool) ([]byte, error) {
@@ -160,14 +169,26 @@ func (c *Consumer) peerGone() error {
 // Release frees every record returned by Read so far; their slices become invalid. Positions are
 // published to producers in batches (a quarter of the capacity), immediately if a producer waits
 // for room, and before Read blocks.
-func (c *Consumer) Release() (err error) {
+func (c *Consumer) Release() error {
+	if c.cfg.Unguarded {
+		c.release()
+		return nil
+	}
+	return c.releaseGuarded()
+}
+
+func (c *Consumer) releaseGuarded() (err error) {
 	old := guard(&c.cfg)
 	defer c.g.unguard(&c.cfg, old, &err)
+	c.release()
+	return nil
+}
+
+func (c *Consumer) release() {
 	c.head = c.read
 	if c.head-c.pubHead >= c.g.capacity/4 || atomic.LoadUint32(c.g.u32(rProdWaiting)) != 0 {
 		c.publishHead()
 	}
-	return nil
 }
 
 func (c *Consumer) publishHead() {

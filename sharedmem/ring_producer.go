@@ -28,10 +28,12 @@ type Producer struct {
 	err       error  // attach result, carried out of Guard
 }
 
-// NewProducer attaches a producer to the ring. A single-producer ring refuses a second live
+// NewProducer attaches a producer to the ring. In a sealed region (see Region.Sealed) it runs
+// unguarded. A single-producer ring refuses a second live
 // producer; the slot of a dead one is taken over, continuing after its last published record. An
 // MPSC ring accepts up to 16 producers.
 func (g *Ring) NewProducer(cfg EndpointConfig) (*Producer, error) {
+	cfg.Unguarded = cfg.Unguarded || g.region.sealed
 	p := &Producer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
 	err := g.region.Guard(func() { p.slot, p.tail, p.headCache, p.err = p.attach() })
 	if err == nil {
@@ -79,6 +81,29 @@ func (p *Producer) attach() (slot int, tail, head uint64, err error) {
 // Reserve returns n bytes of shared memory for the next record, blocking while the ring is full.
 // Fill the slice, then call Commit (or Abort). The slice is invalid after Commit.
 func (p *Producer) Reserve(n int) (b []byte, err error) {
+	if b, ok := p.fastReserve(n); ok {
+		return b, nil
+	}
+	return p.slowReserve(n)
+}
+
+// fastReserve is Reserve for a single producer when the record fits without padding in the room
+// known from the last head read: it touches no shared memory, so it needs no fault guard.
+func (p *Producer) fastReserve(n int) ([]byte, bool) {
+	g := p.g
+	if g.mpsc || p.closed || p.reserved || n < 0 || uint64(n) > g.maxRecord {
+		return nil, false
+	}
+	size := recHeader + align8(uint64(n))
+	pos := p.tail
+	if size > g.capacity-pos&g.mask || pos+size-p.headCache > g.capacity {
+		return nil, false
+	}
+	p.cur, p.next, p.curN, p.reserved = pos, pos+size, uint32(n), true
+	return g.payload(pos, uint64(n))[:n:n], true
+}
+
+func (p *Producer) slowReserve(n int) (b []byte, err error) {
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
 	return p.reserve(n, true)
@@ -202,17 +227,20 @@ func (p *Producer) store(pos, hdr uint64) {
 
 // Commit makes the reserved record visible to the consumer (for a single producer with Batch > 1,
 // at the next publication).
-func (p *Producer) Commit() (err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
-	return p.commit(0)
+func (p *Producer) Commit() error {
+	if p.cfg.Unguarded {
+		return p.commit(0)
+	}
+	return p.commitGuarded(0)
 }
 
 // Abort gives up the reserved record: the consumer never sees it.
-func (p *Producer) Abort() (err error) {
+func (p *Producer) Abort() error { return p.commitGuarded(skipFlag) }
+
+func (p *Producer) commitGuarded(flags uint32) (err error) {
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
-	return p.commit(skipFlag)
+	return p.commit(flags)
 }
 
 func (p *Producer) commit(flags uint32) error {

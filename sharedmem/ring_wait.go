@@ -32,8 +32,10 @@ type EndpointConfig struct {
 	// Close). Zero or one publishes every commit. With Batch > 1 call Flush when you stop
 	// producing, or the last records stay invisible. MPSC producers always commit one by one.
 	Batch int
-	// Unguarded skips debug.SetPanicOnFault around each call. A peer truncating the region then
-	// kills this process with SIGBUS; each call saves the cost of the guard (see the benchmarks).
+	// Unguarded skips debug.SetPanicOnFault around each call that touches shared memory. A peer
+	// truncating the region then kills this process with SIGBUS, unless the caller runs its loop
+	// inside Region.Guard (one guard per loop instead of one per call). Endpoints in a sealed
+	// region (Region.Sealed) are always unguarded: nothing can truncate it.
 	Unguarded bool
 }
 

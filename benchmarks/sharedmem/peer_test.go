@@ -18,9 +18,8 @@ func runPeer(role, arg string) error {
 	case "echo-ring":
 		spin, _ := strconv.ParseBool(args[1])
 		return echoRing(args[0], spin)
-	case "sink-ring":
-		loopGuard, _ := strconv.ParseBool(args[1])
-		return sinkRing(args[0], loopGuard)
+	case "sink-ring": // a named region, or the memfd at fd 3 if the name is empty
+		return sinkRing(args[0])
 	case "echo-fd": // read from fd 3, write to fd 4 (a pipe pair or one socket twice)
 		return echoFD(3, 4)
 	}
@@ -83,8 +82,16 @@ func echoRing(name string, spin bool) error {
 
 // sinkRing consumes records from the ring at offset 0 and stores the count and a checksum in
 // the cells after the ring once the producer closes.
-func sinkRing(name string, loopGuard bool) error {
-	r, err := sharedmem.Open(name, sharedmem.Options{})
+func sinkRing(name string) error {
+	var r *sharedmem.Region
+	var err error
+	if name == "" {
+		f := os.NewFile(3, "region")
+		defer f.Close()
+		r, err = sharedmem.FromFile(f, sharedmem.Options{})
+	} else {
+		r, err = sharedmem.Open(name, sharedmem.Options{})
+	}
 	if err != nil {
 		return err
 	}
@@ -97,7 +104,7 @@ func sinkRing(name string, loopGuard bool) error {
 	if err != nil {
 		return err
 	}
-	n, sum, err := sink(r, g, loopGuard)
+	n, sum, err := sink(g)
 	if err != nil {
 		return err
 	}
@@ -107,32 +114,27 @@ func sinkRing(name string, loopGuard bool) error {
 }
 
 // sink reads every record until the producer closes, copying each one out (it reads every byte,
-// as a pipe's reader would get them). With loopGuard the consumer is Unguarded and the loop runs
-// inside one Region.Guard.
-func sink(r *sharedmem.Region, g *sharedmem.Ring, loopGuard bool) (n, sum uint64, err error) {
-	c, err := g.NewConsumer(sharedmem.EndpointConfig{Spin: time.Millisecond, Unguarded: loopGuard})
+// as a pipe's reader would get them).
+func sink(g *sharedmem.Ring) (n, sum uint64, err error) {
+	c, err := g.NewConsumer(sharedmem.EndpointConfig{Spin: time.Millisecond})
 	if err != nil {
 		return 0, 0, err
 	}
 	defer c.Close()
 	buf := make([]byte, g.MaxRecord())
-	gerr := r.Guard(func() {
-		for {
-			var rec []byte
-			rec, err = c.Read()
-			if err != nil {
-				return
-			}
-			k := copy(buf, rec)
-			sum += uint64(buf[0]) + uint64(buf[k-1])
-			n++
-			c.Release()
+	for {
+		rec, err := c.Read()
+		if errors.Is(err, sharedmem.ErrClosed) {
+			return n, sum, nil
 		}
-	})
-	if errors.Is(err, sharedmem.ErrClosed) {
-		err = nil
+		if err != nil {
+			return n, sum, err
+		}
+		k := copy(buf, rec)
+		sum += uint64(buf[0]) + uint64(buf[k-1])
+		n++
+		c.Release()
 	}
-	return n, sum, errors.Join(gerr, err)
 }
 
 // echoFD echoes 64-byte messages from fd in to fd out with blocking system calls, until EOF.

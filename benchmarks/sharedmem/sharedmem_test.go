@@ -255,14 +255,24 @@ func fdRoundTrips(b *testing.B, out, in int) {
 // the same bytes inside one process.
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []benchmarks.Size{benchmarks.Sizes[0], benchmarks.Sizes[2]} {
-		for _, loopGuard := range []bool{false, true} {
-			variant := "ring"
-			if loopGuard {
-				variant = "ring-loop-guard"
+		for _, memfd := range []bool{false, true} {
+			variant := "ring-named"
+			if memfd {
+				variant = "ring-memfd"
 			}
 			b.Run(size.Name+"/process/"+variant, func(b *testing.B) {
 				cfg := sharedmem.RingConfig{Capacity: streamCap}
-				r, region := createRegion(b, sharedmem.RingSize(cfg)+4096)
+				var r *sharedmem.Region
+				var stop func()
+				if memfd {
+					var err error
+					if r, err = sharedmem.NewAnonymous(sharedmem.RingSize(cfg)+4096, sharedmem.Options{}); err != nil {
+						b.Fatal(err)
+					}
+					defer r.Close()
+				} else {
+					r, _ = createRegion(b, sharedmem.RingSize(cfg)+4096)
+				}
 				g, err := sharedmem.NewRing(r, 0, cfg)
 				if err != nil {
 					b.Fatal(err)
@@ -271,8 +281,12 @@ func BenchmarkThroughput(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				stop := startPeer(b, "sink-ring", fmt.Sprintf("%s,%t", region, loopGuard))
-				stream(b, r, g, size.Bytes, loopGuard, func() uint64 {
+				if memfd {
+					stop = startPeer(b, "sink-ring", "", r.File())
+				} else {
+					stop = startPeer(b, "sink-ring", r.Name())
+				}
+				stream(b, g, size.Bytes, func() uint64 {
 					for cells.Load(0) == 0 {
 						time.Sleep(20 * time.Microsecond)
 					}
@@ -280,22 +294,25 @@ func BenchmarkThroughput(b *testing.B) {
 				})
 				stop()
 			})
-			b.Run(size.Name+"/goroutines/"+variant, func(b *testing.B) {
-				cfg := sharedmem.RingConfig{Capacity: streamCap}
-				r, err := sharedmem.NewAnonymous(sharedmem.RingSize(cfg), sharedmem.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer r.Close()
-				g, err := sharedmem.NewRing(r, 0, cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got := make(chan uint64, 1)
-				go func() { got <- sinkGoroutine(r, g, loopGuard) }()
-				stream(b, r, g, size.Bytes, loopGuard, func() uint64 { return <-got })
-			})
 		}
+		b.Run(size.Name+"/goroutines/ring", func(b *testing.B) {
+			cfg := sharedmem.RingConfig{Capacity: streamCap}
+			r, err := sharedmem.NewAnonymous(sharedmem.RingSize(cfg), sharedmem.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			g, err := sharedmem.NewRing(r, 0, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := make(chan uint64, 1)
+			go func() {
+				n, _, _ := sink(g)
+				got <- n
+			}()
+			stream(b, g, size.Bytes, func() uint64 { return <-got })
+		})
 		b.Run(size.Name+"/copy", func(b *testing.B) {
 			src, dst := make([]byte, size.Bytes), make([]byte, size.Bytes)
 			b.SetBytes(int64(size.Bytes))
@@ -309,11 +326,10 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 // stream produces records of size bytes for the benchmark's iterations, closes the producer and
-// waits (timed) until drained() reports how many the consumer got. With loopGuard the producer is
-// Unguarded and the whole loop runs inside one Region.Guard instead of one guard per call.
-func stream(b *testing.B, r *sharedmem.Region, g *sharedmem.Ring, size int, loopGuard bool, drained func() uint64) {
+// waits (timed) until drained() reports how many the consumer got.
+func stream(b *testing.B, g *sharedmem.Ring, size int, drained func() uint64) {
 	b.Helper()
-	cfg := sharedmem.EndpointConfig{Spin: time.Millisecond, Unguarded: loopGuard}
+	cfg := sharedmem.EndpointConfig{Spin: time.Millisecond}
 	if size <= 1024 {
 		cfg.Batch = streamBatch
 	}
@@ -328,20 +344,13 @@ func stream(b *testing.B, r *sharedmem.Region, g *sharedmem.Ring, size int, loop
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	start := time.Now()
-	var err2 error
-	gerr := r.Guard(func() {
-		for b.Loop() {
-			out, err := p.Reserve(size)
-			if err != nil {
-				err2 = err
-				return
-			}
-			copy(out, src)
-			p.Commit()
+	for b.Loop() {
+		out, err := p.Reserve(size)
+		if err != nil {
+			b.Fatal(err)
 		}
-	})
-	if gerr != nil || err2 != nil {
-		b.Fatal(gerr, err2)
+		copy(out, src)
+		p.Commit()
 	}
 	p.Close()
 	n := drained()
@@ -351,10 +360,4 @@ func stream(b *testing.B, r *sharedmem.Region, g *sharedmem.Ring, size int, loop
 	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(n)*float64(size)/elapsed.Seconds()/1e9, "GB/s")
-}
-
-// sinkGoroutine is sinkRing in a goroutine.
-func sinkGoroutine(r *sharedmem.Region, g *sharedmem.Ring, loopGuard bool) uint64 {
-	n, _, _ := sink(r, g, loopGuard)
-	return n
 }
