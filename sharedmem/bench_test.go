@@ -35,7 +35,8 @@ func BenchmarkRingOneGoroutine(b *testing.B) {
 				}
 				return
 			}
-			cfg := RingConfig{Capacity: 1 << 22, MPSC: tt.mpsc}
+			// 64 KiB for small records (it stays in L2), 64 records for large ones.
+			cfg := RingConfig{Capacity: max(1<<16, 64*tt.size), MPSC: tt.mpsc}
 			var r *Region
 			var err error
 			if tt.named {

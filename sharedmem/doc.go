@@ -24,7 +24,9 @@
 // If another process truncates the file, touching the lost pages raises SIGBUS, which kills a Go
 // program by default. ReadAt, WriteAt, the ring's methods and Guard run with
 // debug.SetPanicOnFault and report ErrTruncated instead; Check compares the file's size with the
-// mapping. Code that touches Bytes or a ring record directly can run inside Guard.
+// mapping. Code that touches Bytes or a ring record directly can run inside Guard. A memfd region
+// is sealed against shrinking (Region.Sealed): nobody can truncate it, and its rings skip the
+// guard.
 //
 // # Atomic views
 //
@@ -44,9 +46,10 @@
 // and then sleeps on a futex; the other side makes the wake system call only when a sleeper has
 // raised its flag.
 //
-// The ring survives a crashed or hostile peer. A record is visible only once its header carries
-// the tag of its position, written after the payload, so a producer killed between Reserve and
-// Commit never exposes a torn record. Each side records its pid and a heartbeat: Read reports
+// The ring survives a crashed or hostile peer. A record becomes visible through one atomic store
+// made after its payload is complete (a single producer's published position, or an MPSC record's
+// header, which carries a tag of its position), so a producer killed between Reserve and Commit
+// never exposes a torn record. Each side records its pid and a heartbeat: Read reports
 // ErrPeerDead when a producer died, and Consumer.Recover clears what it left. Every position and
 // length read from shared memory is checked before use; an impossible one is ErrCorrupt, never an
 // out-of-bounds access.

@@ -233,3 +233,18 @@ func TestGuardRepanicsOtherPanics(t *testing.T) {
 	r.Guard(func() { panic("boom") })
 	t.Error("Guard swallowed a panic that is not a fault")
 }
+
+// TestOpenOtherOwner gives the region's file to another user: Open must refuse it.
+func TestOpenOtherOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown the region file")
+	}
+	r, name := mustCreate(t, 100, Options{})
+	r.Close()
+	if err := os.Chown(filepath.Join("/dev/shm", name), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(name, Options{}); !errors.Is(err, ErrNotOwner) || !strings.Contains(err.Error(), "owner uid 65534") {
+		t.Errorf("Open(%q owned by 65534) = %v, want ErrNotOwner", name, err)
+	}
+}

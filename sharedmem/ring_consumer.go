@@ -18,6 +18,7 @@ type Consumer struct {
 	read      uint64 // position of the next record to read
 	tailCache uint64 // SPSC: last published tail read
 	closed    bool
+	stats     Stats
 	err       error // attach result, carried out of Guard
 }
 
@@ -98,7 +99,7 @@ func (c *Consumer) readRecord(wait bool) ([]byte, error) {
 			return nil, opError("read", g.region.name, ErrEmpty)
 		}
 		c.publishHead() // producers can only reuse what they see released
-		if err := block(c, &c.cfg, g.u32(rDataSeq), g.u32(rConsWaiting)); err != nil {
+		if err := block(c, &c.cfg, g.u32(rDataSeq), g.u32(rConsWaiting), &c.stats); err != nil {
 			return nil, opError("read", g.region.name, err)
 		}
 	}
@@ -137,6 +138,7 @@ func (c *Consumer) next() ([]byte, bool, error) {
 		pos := c.read
 		c.read += size
 		if kind == recData {
+			c.stats.Records++
 			return g.payload(pos, n)[:n:n], true, nil
 		}
 	}
@@ -197,7 +199,7 @@ func (c *Consumer) publishHead() {
 		atomic.StoreUint64(g.u64(rHead), c.head)
 		c.pubHead = c.head
 	}
-	wake(g.u32(rSpaceSeq), g.u32(rProdWaiting), -1)
+	wake(g.u32(rSpaceSeq), g.u32(rProdWaiting), -1, &c.stats)
 }
 
 // Recover clears the state left by producers that died: it requires every registered producer
@@ -243,6 +245,9 @@ func (c *Consumer) Recover() (discarded int64, err error) {
 	}
 	return discarded, nil
 }
+
+// Stats returns what the consumer did so far.
+func (c *Consumer) Stats() Stats { return c.stats }
 
 // Close publishes the consumer's position and detaches it. Close is idempotent.
 func (c *Consumer) Close() (err error) {

@@ -21,8 +21,8 @@ type Producer struct {
 	curN      uint32
 	reserved  bool
 	pending   int // SPSC: commits not yet published
-	commits   uint64
 	closed    bool
+	stats     Stats
 	want      uint64 // bytes a blocked Reserve needs
 	waitPos   uint64 // SPSC: position a blocked Reserve writes at
 	err       error  // attach result, carried out of Guard
@@ -194,7 +194,7 @@ func (p *Producer) waitSpace(pos uint64) error {
 	}
 	p.waitPos = pos
 	beat(g.u64(rProdBeat))
-	if err := block(p, &p.cfg, g.u32(rSpaceSeq), g.u32(rProdWaiting)); err != nil {
+	if err := block(p, &p.cfg, g.u32(rSpaceSeq), g.u32(rProdWaiting), &p.stats); err != nil {
 		return opError("reserve", g.region.name, err)
 	}
 	return nil
@@ -250,11 +250,11 @@ func (p *Producer) commit(flags uint32) error {
 	}
 	p.reserved = false
 	p.store(p.cur, makeHeader(p.cur, p.curN, flags))
-	if p.commits++; p.commits&1023 == 0 {
+	if p.stats.Records++; p.stats.Records&1023 == 0 {
 		beat(g.u64(rProdBeat))
 	}
 	if g.mpsc {
-		wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1)
+		wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1, &p.stats)
 		return nil
 	}
 	p.tail = p.next
@@ -269,7 +269,7 @@ func (p *Producer) publish() {
 	g := p.g
 	atomic.StoreUint64(g.u64(rTail), p.tail)
 	p.pending = 0
-	wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1)
+	wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1, &p.stats)
 }
 
 // Flush publishes the records committed since the last publication (single producer with Batch > 1).
@@ -309,6 +309,9 @@ func (p *Producer) Close() (err error) {
 	futexWake(g.u32(rDataSeq), 1)
 	return nil
 }
+
+// Stats returns what the producer did so far. Aborted records count as records.
+func (p *Producer) Stats() Stats { return p.stats }
 
 // String describes the producer for logs.
 func (p *Producer) String() string {

@@ -396,3 +396,45 @@ func TestOpenRingCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// TestRingNoWakeWithoutSleeper checks that the fast path makes no wake system call while nobody
+// sleeps, and that a sleeping consumer is woken by exactly the producer's call.
+func TestRingNoWakeWithoutSleeper(t *testing.T) {
+	_, _, g := newTestRing(t, RingConfig{Capacity: 1 << 16})
+	p, _ := g.NewProducer(EndpointConfig{})
+	c, _ := g.NewConsumer(EndpointConfig{Spin: -1})
+	defer c.Close()
+	for i := range uint64(100) {
+		b, _ := p.Reserve(recordLen(i))
+		fillRecord(b, i)
+		p.Commit()
+		if _, err := c.Read(); err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+	}
+	if ps, cs := p.Stats(), c.Stats(); ps.Wakes != 0 || cs.Wakes != 0 || ps.Records != 100 || cs.Records != 100 {
+		t.Errorf("Stats() = producer %+v, consumer %+v, want 100 records and 0 wakes each", ps, cs)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.Read() // sleeps on the futex at once (Spin < 0)
+		got <- err
+	}()
+	for atomic.LoadUint32(g.u32(rConsWaiting)) == 0 {
+		time.Sleep(100 * time.Microsecond)
+	}
+	b, _ := p.Reserve(recordLen(100))
+	fillRecord(b, 100)
+	p.Commit()
+	if err := <-got; err != nil {
+		t.Fatalf("Read() woken = %v", err)
+	}
+	if ps := p.Stats(); ps.Wakes != 1 {
+		t.Errorf("producer Stats().Wakes = %d after waking a sleeper, want 1", ps.Wakes)
+	}
+	if cs := c.Stats(); cs.Sleeps < 1 || cs.Blocked != 1 {
+		t.Errorf("consumer Stats() = %+v, want 1 blocked call with at least 1 sleep", cs)
+	}
+	p.Close()
+}

@@ -63,7 +63,8 @@ type waiter interface {
 // block waits until w is ready: it spins for cfg.Spin, then sleeps on the futex word seq after
 // raising flag, so that the other side makes a wake syscall only when someone sleeps. The other
 // side clears the flag when it wakes us; a sleeper never clears it, since MPSC producers share it.
-func block(w waiter, cfg *EndpointConfig, seq, flag *uint32) error {
+func block(w waiter, cfg *EndpointConfig, seq, flag *uint32, st *Stats) error {
+	st.Blocked++
 	if spin := cfg.spin(); spin > 0 {
 		start := time.Now()
 		for i := 1; ; i++ {
@@ -90,6 +91,7 @@ func block(w waiter, cfg *EndpointConfig, seq, flag *uint32) error {
 		if ok, err := w.ready(); ok || err != nil {
 			return err
 		}
+		st.Sleeps++
 		res, err := futexWait(seq, s, cfg.poll())
 		if err != nil {
 			return err
@@ -102,12 +104,23 @@ func block(w waiter, cfg *EndpointConfig, seq, flag *uint32) error {
 	}
 }
 
-// wake wakes sleepers on seq if flag says someone sleeps; otherwise it costs one load.
-func wake(seq, flag *uint32, n int) {
+// wake wakes sleepers on seq if flag says someone sleeps; otherwise it costs one load and no
+// system call.
+func wake(seq, flag *uint32, n int, st *Stats) {
 	if atomic.LoadUint32(flag) != 0 && atomic.CompareAndSwapUint32(flag, 1, 0) {
 		atomic.AddUint32(seq, 1)
 		futexWake(seq, n)
+		st.Wakes++
 	}
+}
+
+// Stats counts what one endpoint did, to show which path ran: records moved, futex sleeps, and
+// wake system calls (made only when the peer had flagged itself asleep).
+type Stats struct {
+	Records uint64 // records committed (producer) or read (consumer)
+	Blocked uint64 // calls that found the ring full (producer) or empty (consumer) and waited
+	Sleeps  uint64 // futex waits entered after spinning
+	Wakes   uint64 // futex wake system calls made for the peer
 }
 
 // guard turns on fault-to-panic for the calling goroutine unless the endpoint is unguarded; the
