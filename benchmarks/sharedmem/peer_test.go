@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +17,7 @@ func runPeer(role, arg string) error {
 	args := strings.Split(arg, ",")
 	switch role {
 	case "echo-ring":
-		spin, _ := strconv.ParseBool(args[1])
-		return echoRing(args[0], spin)
+		return echoRing(args[0], args[1])
 	case "sink-ring": // a named region, or the memfd at fd 3 if the name is empty
 		return sinkRing(args[0])
 	case "echo-fd": // read from fd 3, write to fd 4 (a pipe pair or one socket twice)
@@ -28,17 +26,21 @@ func runPeer(role, arg string) error {
 	return fmt.Errorf("unknown role %q", role)
 }
 
-// wait returns the endpoint configuration of a spinning or a sleeping peer.
-func waitConfig(spin bool) sharedmem.EndpointConfig {
-	if spin {
+// waitConfig returns the endpoint configuration of a round-trip mode: "spin" busy-waits, "futex"
+// sleeps at once (waking every 100ms to check the peer), "futex-nopoll" sleeps with no timer.
+func waitConfig(mode string) sharedmem.EndpointConfig {
+	switch mode {
+	case "spin":
 		return sharedmem.EndpointConfig{Spin: sharedmem.SpinForever}
+	case "futex-nopoll":
+		return sharedmem.EndpointConfig{Spin: -1, Poll: -1}
 	}
 	return sharedmem.EndpointConfig{Spin: -1}
 }
 
 // echoRing reads each record from the ring at offset 0 and writes it back through the ring at
 // pongOffset, until the parent closes its producer.
-func echoRing(name string, spin bool) error {
+func echoRing(name, mode string) error {
 	r, err := sharedmem.Open(name, sharedmem.Options{})
 	if err != nil {
 		return err
@@ -52,12 +54,12 @@ func echoRing(name string, spin bool) error {
 	if err != nil {
 		return err
 	}
-	c, err := ping.NewConsumer(waitConfig(spin))
+	c, err := ping.NewConsumer(waitConfig(mode))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	p, err := pong.NewProducer(waitConfig(spin))
+	p, err := pong.NewProducer(waitConfig(mode))
 	if err != nil {
 		return err
 	}
