@@ -4,7 +4,9 @@
 // prints what it measured.
 //
 //	go run ./examples/ipc
-//	go run ./examples/ipc -n 1000000 -spin=false
+//	go run ./examples/ipc -n 1000000 -wait spin   # only with two idle cores
+//
+// It is Linux only: the child inherits a memfd.
 package main
 
 import (
@@ -52,11 +54,19 @@ func main() {
 
 func opts() sharedmem.Options { return sharedmem.Options{Version: layoutVersion, Tag: layoutTag} }
 
-func endpoint(spin bool) sharedmem.EndpointConfig {
-	if spin {
-		return sharedmem.EndpointConfig{Spin: sharedmem.SpinForever}
+// endpoint returns the ring endpoint configuration for a wait mode: "spin" never sleeps (lowest
+// latency, burns a core per side, collapses when cores are shared), "futex" sleeps at once,
+// "adaptive" spins for sharedmem.DefaultSpin and then sleeps.
+func endpoint(mode string) (sharedmem.EndpointConfig, error) {
+	switch mode {
+	case "spin":
+		return sharedmem.EndpointConfig{Spin: sharedmem.SpinForever}, nil
+	case "futex":
+		return sharedmem.EndpointConfig{Spin: -1}, nil
+	case "adaptive":
+		return sharedmem.EndpointConfig{}, nil
 	}
-	return sharedmem.EndpointConfig{Spin: -1}
+	return sharedmem.EndpointConfig{}, fmt.Errorf("unknown -wait %q: want spin, futex or adaptive", mode)
 }
 
 // parent sends n requests of varying size, checks each reply's checksum and prints round-trip
@@ -64,8 +74,12 @@ func endpoint(spin bool) sharedmem.EndpointConfig {
 func parent(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ipc", flag.ContinueOnError)
 	n := fs.Int("n", 200_000, "round trips to make")
-	spin := fs.Bool("spin", true, "busy-wait instead of sleeping on a futex")
+	mode := fs.String("wait", "futex", "how a blocked side waits: spin, futex or adaptive")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := endpoint(*mode)
+	if err != nil {
 		return err
 	}
 	r, err := sharedmem.NewAnonymous(regionSize, opts())
@@ -86,7 +100,7 @@ func parent(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, self)
-	cmd.Env = append(os.Environ(), childEnv+"=1", fmt.Sprintf("HOTPATH_IPC_SPIN=%t", *spin))
+	cmd.Env = append(os.Environ(), childEnv+"=1", "HOTPATH_IPC_WAIT="+*mode)
 	cmd.ExtraFiles = []*os.File{r.File()} // fd 3 in the child
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -94,12 +108,12 @@ func parent(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer cmd.Wait()
 
-	p, err := req.NewProducer(endpoint(*spin))
+	p, err := req.NewProducer(cfg)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	c, err := rep.NewConsumer(endpoint(*spin))
+	c, err := rep.NewConsumer(cfg)
 	if err != nil {
 		return err
 	}
@@ -140,12 +154,8 @@ func parent(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("child: %w", err)
 	}
 	slices.Sort(rtts)
-	mode := "futex"
-	if *spin {
-		mode = "spinning"
-	}
-	fmt.Fprintf(out, "%d request/reply round trips between pid %d and pid %d through two rings (%s), every reply checked\n",
-		*n, os.Getpid(), cmd.Process.Pid, mode)
+	fmt.Fprintf(out, "%d request/reply round trips between pid %d and pid %d through two rings (wait: %s), every reply checked\n",
+		*n, os.Getpid(), cmd.Process.Pid, *mode)
 	fmt.Fprintf(out, "round trip: p50 %v  p90 %v  p99 %v  max %v (includes ~30ns of time.Now)\n",
 		rtts[len(rtts)/2], rtts[len(rtts)*9/10], rtts[len(rtts)*99/100], rtts[len(rtts)-1])
 	fmt.Fprintf(out, "throughput: %.0f round trips/s over %v\n", float64(*n)/total.Seconds(), total.Round(time.Millisecond))
@@ -154,7 +164,10 @@ func parent(ctx context.Context, args []string, out io.Writer) error {
 
 // child maps the inherited region, reads each request and replies with its CRC-32.
 func child(ctx context.Context) error {
-	spin := os.Getenv("HOTPATH_IPC_SPIN") == "true"
+	cfg, err := endpoint(os.Getenv("HOTPATH_IPC_WAIT"))
+	if err != nil {
+		return err
+	}
 	f := os.NewFile(3, "region")
 	defer f.Close()
 	r, err := sharedmem.FromFile(f, opts())
@@ -170,12 +183,12 @@ func child(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := req.NewConsumer(endpoint(spin))
+	c, err := req.NewConsumer(cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	p, err := rep.NewProducer(endpoint(spin))
+	p, err := rep.NewProducer(cfg)
 	if err != nil {
 		return err
 	}
