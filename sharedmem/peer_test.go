@@ -24,6 +24,8 @@ func runPeer(role, arg string) error {
 		return peerNotify(args[0])
 	case "produce":
 		return peerProduce(args[0], num(1), args[2] == "mpsc", false)
+	case "produce-id": // name,n,k: records k<<40 | i on an MPSC ring, racing other producers
+		return peerProduceID(args[0], num(1), uint64(num(2)))
 	case "produce-die":
 		return peerProduce(args[0], num(1), args[2] == "mpsc", true)
 	case "truncate":
@@ -174,4 +176,33 @@ func peerProduce(name string, n int, mpsc, die bool) error {
 	marker.Notify(0, 1)
 	time.Sleep(time.Minute) // killed long before
 	return fmt.Errorf("not killed")
+}
+
+// peerProduceID sends n records numbered k<<40 | i through the MPSC ring at offset 0.
+func peerProduceID(name string, n int, k uint64) error {
+	r, err := Open(name, Options{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	g, err := OpenRing(r, 0)
+	if err != nil {
+		return err
+	}
+	p, err := g.NewProducer(EndpointConfig{})
+	if err != nil {
+		return err
+	}
+	for i := range uint64(n) {
+		v := k<<40 | i
+		b, err := p.Reserve(recordLen(v))
+		if err != nil {
+			return err
+		}
+		fillRecord(b, v)
+		if err := p.Commit(); err != nil {
+			return err
+		}
+	}
+	return p.Close()
 }
