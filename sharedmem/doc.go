@@ -1,0 +1,79 @@
+// Package sharedmem is shared memory between processes for Go: the counterpart of JavaScript's
+// SharedArrayBuffer and Atomics, reaching across process boundaries, plus a zero-copy ring of
+// records on top.
+//
+// Goroutines already share memory; this package is for two processes on one host that want to
+// exchange data without a system call per message: a sidecar and its service, a supervisor and
+// its workers, a hot-restarted server and its successor.
+//
+// # Regions
+//
+// A Region is a mapping of shared memory. Create makes a named one under /dev/shm (exclusive
+// create, no symlinks followed, mode 0600 by default) and Open maps it in another process after
+// checking its owner and its header: a magic number, the user's layout version and tag, the total
+// size and the creator's pid, guarded by a checksum, so that a stale or foreign segment fails with
+// a clear error such as
+//
+//	sharedmem: open "orders": layout version 3, want 2
+//
+// NewAnonymous makes an unnamed region on a memfd, which a child process inherits through
+// exec.Cmd.ExtraFiles and maps with FromFile. Create reserves the region's space with fallocate, so
+// a full /dev/shm (Docker's default is 64 MB) fails Create with ErrNoSpace instead of killing the
+// process with SIGBUS when the memory is first touched.
+//
+// If another process truncates the file, touching the lost pages raises SIGBUS, which kills a Go
+// program by default. ReadAt, WriteAt, the ring's methods and Guard run with
+// debug.SetPanicOnFault and report ErrTruncated instead; Check compares the file's size with the
+// mapping. Code that touches Bytes or a ring record directly can run inside Guard. A memfd region
+// is sealed against shrinking (Region.Sealed): nobody can truncate it, and its rings skip the
+// guard.
+//
+// # Atomic views
+//
+// Int32s, Uint32s, Int64s and Uint64s are views of cells at an offset in a region with Load,
+// Store, Add, Swap and CompareAndSwap. An offset that is not a multiple of the cell size is
+// refused when the view is made (ErrMisaligned): an unaligned 64-bit atomic faults on arm64 and
+// panics on 32-bit platforms. The 32-bit views add Wait and Notify, a futex shared between
+// processes (Atomics.wait and Atomics.notify).
+//
+// # Ring
+//
+// A Ring carries variable-length records from producers to one consumer. Reserve returns a slice
+// of shared memory to fill and Commit publishes it; Read returns a slice of shared memory and
+// Release frees it, so a record is written once and never copied. A single-producer ring publishes
+// in batches (EndpointConfig.Batch); an MPSC ring lets producers claim space with a
+// compare-and-swap and commit each record with one atomic store. A blocked side spins for a while
+// and then sleeps on a futex; the other side makes the wake system call only when a sleeper has
+// raised its flag.
+//
+// The ring survives a crashed or hostile peer. A record becomes visible through one atomic store
+// made after its payload is complete (a single producer's published position, or an MPSC record's
+// header, which carries a tag of its position), so a producer killed between Reserve and Commit
+// never exposes a torn record. Each side records its pid and a heartbeat: Read reports
+// ErrPeerDead when a producer died, and Consumer.Recover clears what it left. Every position and
+// length read from shared memory is checked before use; an impossible one is ErrCorrupt, never an
+// out-of-bounds access.
+//
+// # Overhead
+//
+// Measured on a shared 2-vCPU VM under heavy load (benchmarks/sharedmem, medians of 6 runs):
+// a futex round trip between two processes takes 5.9µs with EndpointConfig.Poll < 0 and 7.8µs
+// with the default 100ms poll timer, against 6.6µs for a pipe and 12.7µs for a Unix socket. A
+// spinning round trip takes well under a microsecond while both processes own a core and
+// collapses to the scheduler's time slice when they do not: spin (SpinForever) only on
+// dedicated cores. For 64 KiB records the ring costs no more than the two copies it replaces;
+// a 64-byte record costs tens of nanoseconds for Reserve, Commit, Read and Release together.
+// The per-call fault guard of a named region doubles that; memfd regions are sealed and skip it.
+//
+// # Platforms
+//
+// Named regions, memfd and futex need Linux. Elsewhere the package compiles; NewAnonymous returns
+// a region on the Go heap (usable between goroutines), named regions return ErrUnsupported, and
+// Wait polls with a growing sleep, returning when the value changes.
+//
+// # Concurrency
+//
+// Regions, views and Rings are safe for concurrent use. A Producer or a Consumer belongs to one
+// goroutine at a time. Cells use the machine's byte order: share regions only between processes on
+// one host.
+package sharedmem

@@ -1,0 +1,263 @@
+package sharedmem
+
+import (
+	"os"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Consumer reads records from a ring. Read returns a slice pointing into shared memory (no copy),
+// valid until Release. A ring has one consumer; a Consumer is not safe for concurrent use.
+type Consumer struct {
+	_         noCopy
+	g         *Ring
+	cfg       EndpointConfig
+	pid       uint32
+	head      uint64 // end of released records
+	pubHead   uint64 // head as last published to shared memory
+	read      uint64 // position of the next record to read
+	tailCache uint64 // SPSC: last published tail read
+	closed    bool
+	stats     Stats
+	err       error // attach result, carried out of Guard
+}
+
+// NewConsumer attaches the ring's consumer. It refuses while another live process is the
+// consumer, and takes over from a dead one: records it read but did not release are delivered
+// again.
+func (g *Ring) NewConsumer(cfg EndpointConfig) (*Consumer, error) {
+	cfg.Unguarded = cfg.Unguarded || g.region.sealed
+	c := &Consumer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
+	err := g.region.Guard(func() { c.err = c.attach() })
+	if err == nil {
+		err = c.err
+	}
+	if err != nil {
+		return nil, opError("new consumer", g.region.name, err)
+	}
+	c.err = nil
+	return c, nil
+}
+
+func (c *Consumer) attach() error {
+	g := c.g
+	old := atomic.LoadUint32(g.u32(rConsPID))
+	if old != 0 && pidAlive(int(old)) {
+		return detailf(ErrState, "ring already has a consumer (pid %d)", old)
+	}
+	if !atomic.CompareAndSwapUint32(g.u32(rConsPID), old, c.pid) {
+		return detailf(ErrState, "another consumer is attaching")
+	}
+	c.head = atomic.LoadUint64(g.u64(rHead))
+	c.pubHead, c.read, c.tailCache = c.head, c.head, c.head
+	beat(g.u64(rConsBeat))
+	return nil
+}
+
+// Read returns the next record, blocking while the ring is empty. The slice points into shared
+// memory and stays valid until Release; several records can be read before one Release. Read
+// returns an error wrapping ErrClosed once every producer closed and the ring is drained,
+// ErrPeerDead if a producer died, and ErrCorrupt for impossible positions or lengths.
+func (c *Consumer) Read() ([]byte, error) {
+	if c.cfg.Unguarded {
+		return c.readRecord(true)
+	}
+	return c.readGuarded(true)
+}
+
+// TryRead is Read that returns ErrEmpty instead of blocking.
+func (c *Consumer) TryRead() ([]byte, error) {
+	if c.cfg.Unguarded {
+		return c.readRecord(false)
+	}
+	return c.readGuarded(false)
+}
+
+func (c *Consumer) readGuarded(wait bool) (b []byte, err error) {
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
+	return c.readRecord(wait)
+}
+
+func (c *Consumer) readRecord(wait bool) ([]byte, error) {
+	g := c.g
+	if c.closed {
+		return nil, opError("read", g.region.name, ErrClosed)
+	}
+	for {
+		b, ok, err := c.next()
+		if ok || err != nil {
+			return b, err
+		}
+		if atomic.LoadUint32(g.u32(rClosed)) != 0 {
+			if b, ok, err := c.next(); ok || err != nil {
+				return b, err
+			}
+			return nil, opError("read", g.region.name, ErrClosed)
+		}
+		if !wait {
+			return nil, opError("read", g.region.name, ErrEmpty)
+		}
+		c.publishHead() // producers can only reuse what they see released
+		if err := block(c, &c.cfg, g.u32(rDataSeq), g.u32(rConsWaiting), &c.stats); err != nil {
+			return nil, opError("read", g.region.name, err)
+		}
+	}
+}
+
+// next returns the next data record if one is committed, stepping over padding and aborted
+// records. It validates every position and length it reads.
+func (c *Consumer) next() ([]byte, bool, error) {
+	g := c.g
+	for {
+		var hdr uint64
+		if g.mpsc {
+			hdr = atomic.LoadUint64(g.hdrAt(c.read))
+		} else {
+			if c.read == c.tailCache {
+				t := atomic.LoadUint64(g.u64(rTail))
+				if t < c.read || t-c.head > g.capacity {
+					return nil, false, c.corrupt("tail %d, read %d, head %d, capacity %d", t, c.read, c.head, g.capacity)
+				}
+				if t == c.read {
+					return nil, false, nil
+				}
+				c.tailCache = t
+			}
+			hdr = *g.hdrAt(c.read)
+		}
+		kind, n, size := decodeRecord(hdr, c.read, g.capacity, g.maxRecord)
+		switch {
+		case kind == recNone && g.mpsc:
+			return nil, false, nil
+		case kind == recNone || kind == recCorrupt:
+			return nil, false, c.corrupt("record header %#x at %d", hdr, c.read)
+		case !g.mpsc && c.read+size > c.tailCache:
+			return nil, false, c.corrupt("record of %d bytes at %d crosses the tail %d", size, c.read, c.tailCache)
+		}
+		pos := c.read
+		c.read += size
+		if kind == recData {
+			c.stats.Records++
+			return g.payload(pos, n)[:n:n], true, nil
+		}
+	}
+}
+
+func (c *Consumer) corrupt(format string, args ...any) error {
+	return opError("read", c.g.region.name, detailf(ErrCorrupt, format, args...))
+}
+
+func (c *Consumer) ready() (bool, error) {
+	if atomic.LoadUint32(c.g.u32(rClosed)) != 0 {
+		return true, nil // let readRecord drain and report ErrClosed
+	}
+	g := c.g
+	if g.mpsc {
+		kind, _, _ := decodeRecord(atomic.LoadUint64(g.hdrAt(c.read)), c.read, g.capacity, g.maxRecord)
+		return kind != recNone, nil
+	}
+	return atomic.LoadUint64(g.u64(rTail)) != c.read, nil
+}
+
+func (c *Consumer) peerGone() error {
+	beat(c.g.u64(rConsBeat))
+	if pid := c.g.deadProducer(); pid != 0 {
+		return detailf(ErrPeerDead, "producer pid %d", pid)
+	}
+	return nil
+}
+
+// Release frees every record returned by Read so far; their slices become invalid. Positions are
+// published to producers in batches (a quarter of the capacity), immediately if a producer waits
+// for room, and before Read blocks.
+func (c *Consumer) Release() error {
+	if c.cfg.Unguarded {
+		c.release()
+		return nil
+	}
+	return c.releaseGuarded()
+}
+
+func (c *Consumer) releaseGuarded() (err error) {
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
+	c.release()
+	return nil
+}
+
+func (c *Consumer) release() {
+	c.head = c.read
+	if c.head-c.pubHead >= c.g.capacity/4 || atomic.LoadUint32(c.g.u32(rProdWaiting)) != 0 {
+		c.publishHead()
+	}
+}
+
+func (c *Consumer) publishHead() {
+	g := c.g
+	if c.head != c.pubHead {
+		atomic.StoreUint64(g.u64(rHead), c.head)
+		c.pubHead = c.head
+	}
+	wake(g.u32(rSpaceSeq), g.u32(rProdWaiting), -1, &c.stats)
+}
+
+// Recover clears the state left by producers that died: it requires every registered producer
+// to be dead (ErrState otherwise), frees their slots, and on an MPSC ring discards space they
+// claimed but never committed, with everything claimed after it, and returns the number of bytes
+// discarded. Records committed before the gap are still delivered. A single producer's
+// unpublished records are lost with it; recovery then only frees its slot. Call Recover after Read
+// reports ErrPeerDead, with the other producers stopped.
+func (c *Consumer) Recover() (discarded int64, err error) {
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
+	g := c.g
+	for i := range maxProducers {
+		if pid := atomic.LoadUint32(g.slot(i)); pid != 0 && pidAlive(int(pid)) && pid != c.pid {
+			return 0, opError("recover", g.region.name, detailf(ErrState, "producer pid %d is alive", pid))
+		}
+	}
+	if g.mpsc {
+		claimed := atomic.LoadUint64(g.u64(rTail))
+		if claimed < c.read || claimed-c.head > g.capacity {
+			return 0, c.corrupt("tail %d, read %d, head %d", claimed, c.read, c.head)
+		}
+		end := c.read
+		for end < claimed {
+			kind, _, size := decodeRecord(atomic.LoadUint64(g.hdrAt(end)), end, g.capacity, g.maxRecord)
+			if kind == recNone || kind == recCorrupt || end+size > claimed {
+				break
+			}
+			end += size
+		}
+		// Zero the abandoned bytes so that no header left there can match a future record.
+		for p := end; p < claimed; {
+			idx := p & g.mask
+			n := min(claimed-p, g.capacity-idx)
+			clear(unsafe.Slice((*byte)(unsafe.Add(g.data, idx)), n))
+			p += n
+		}
+		atomic.StoreUint64(g.u64(rTail), end)
+		discarded = int64(claimed - end)
+	}
+	for i := range maxProducers {
+		atomic.StoreUint32(g.slot(i), 0)
+	}
+	return discarded, nil
+}
+
+// Stats returns what the consumer did so far.
+func (c *Consumer) Stats() Stats { return c.stats }
+
+// Close publishes the consumer's position and detaches it. Close is idempotent.
+func (c *Consumer) Close() (err error) {
+	if c.closed {
+		return nil
+	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
+	c.closed = true
+	c.publishHead()
+	atomic.CompareAndSwapUint32(c.g.u32(rConsPID), c.pid, 0)
+	return nil
+}

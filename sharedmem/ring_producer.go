@@ -1,0 +1,319 @@
+package sharedmem
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+)
+
+// Producer writes records into a ring. Reserve returns a slice of shared memory to fill; Commit
+// makes it visible to the consumer. A Producer is not safe for concurrent use: give each goroutine
+// its own (on an MPSC ring).
+type Producer struct {
+	_         noCopy
+	g         *Ring
+	cfg       EndpointConfig
+	pid       uint32
+	slot      int
+	tail      uint64 // SPSC: end of committed records, published or not
+	headCache uint64 // last head read from shared memory
+	cur, next uint64 // reserved record: its position and the position after it
+	curN      uint32
+	reserved  bool
+	pending   int // SPSC: commits not yet published
+	closed    bool
+	stats     Stats
+	want      uint64 // bytes a blocked Reserve needs
+	waitPos   uint64 // SPSC: position a blocked Reserve writes at
+	err       error  // attach result, carried out of Guard
+}
+
+// NewProducer attaches a producer to the ring. In a sealed region (see Region.Sealed) it runs
+// unguarded. A single-producer ring refuses a second live
+// producer; the slot of a dead one is taken over, continuing after its last published record. An
+// MPSC ring accepts up to 16 producers.
+func (g *Ring) NewProducer(cfg EndpointConfig) (*Producer, error) {
+	cfg.Unguarded = cfg.Unguarded || g.region.sealed
+	p := &Producer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
+	err := g.region.Guard(func() { p.slot, p.tail, p.headCache, p.err = p.attach() })
+	if err == nil {
+		err = p.err
+	}
+	if err != nil {
+		return nil, opError("new producer", g.region.name, err)
+	}
+	p.err = nil
+	return p, nil
+}
+
+func (p *Producer) attach() (slot int, tail, head uint64, err error) {
+	g := p.g
+	if !g.mpsc {
+		old := atomic.LoadUint32(g.slot(0))
+		if old != 0 && pidAlive(int(old)) {
+			return 0, 0, 0, detailf(ErrState, "ring already has a producer (pid %d)", old)
+		}
+		if !atomic.CompareAndSwapUint32(g.slot(0), old, p.pid) {
+			return 0, 0, 0, detailf(ErrState, "another producer is attaching")
+		}
+	} else {
+		slot = -1
+		for i := range maxProducers {
+			if atomic.CompareAndSwapUint32(g.slot(i), 0, p.pid) {
+				slot = i
+				break
+			}
+		}
+		if slot < 0 {
+			return 0, 0, 0, detailf(ErrState, "ring has %d producers already", maxProducers)
+		}
+	}
+	tail, head = atomic.LoadUint64(g.u64(rTail)), atomic.LoadUint64(g.u64(rHead))
+	if tail < head || tail-head > g.capacity {
+		atomic.StoreUint32(g.slot(slot), 0)
+		return 0, 0, 0, detailf(ErrCorrupt, "tail %d, head %d, capacity %d", tail, head, g.capacity)
+	}
+	atomic.StoreUint32(g.u32(rClosed), 0)
+	beat(g.u64(rProdBeat))
+	return slot, tail, head, nil
+}
+
+// Reserve returns n bytes of shared memory for the next record, blocking while the ring is full.
+// Fill the slice, then call Commit (or Abort). The slice is invalid after Commit.
+func (p *Producer) Reserve(n int) (b []byte, err error) {
+	if b, ok := p.fastReserve(n); ok {
+		return b, nil
+	}
+	return p.slowReserve(n)
+}
+
+// fastReserve is Reserve for a single producer when the record fits without padding in the room
+// known from the last head read: it touches no shared memory, so it needs no fault guard.
+func (p *Producer) fastReserve(n int) ([]byte, bool) {
+	g := p.g
+	if g.mpsc || p.closed || p.reserved || n < 0 || uint64(n) > g.maxRecord {
+		return nil, false
+	}
+	size := recHeader + align8(uint64(n))
+	pos := p.tail
+	if size > g.capacity-pos&g.mask || pos+size-p.headCache > g.capacity {
+		return nil, false
+	}
+	p.cur, p.next, p.curN, p.reserved = pos, pos+size, uint32(n), true
+	return g.payload(pos, uint64(n))[:n:n], true
+}
+
+func (p *Producer) slowReserve(n int) (b []byte, err error) {
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
+	return p.reserve(n, true)
+}
+
+// TryReserve is Reserve that returns ErrFull instead of blocking.
+func (p *Producer) TryReserve(n int) (b []byte, err error) {
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
+	return p.reserve(n, false)
+}
+
+func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
+	g := p.g
+	switch {
+	case p.closed:
+		return nil, opError("reserve", g.region.name, ErrClosed)
+	case p.reserved:
+		return nil, opError("reserve", g.region.name, detailf(ErrState, "reserve before the previous commit"))
+	case n < 0 || uint64(n) > g.maxRecord:
+		return nil, opError("reserve", g.region.name, detailf(ErrTooLarge, "record of %d bytes, max %d", n, g.maxRecord))
+	}
+	size := recHeader + align8(uint64(n))
+	for {
+		pos := p.tail
+		if g.mpsc {
+			pos = atomic.LoadUint64(g.u64(rTail))
+		}
+		room := g.capacity - pos&g.mask
+		total := size
+		if size > room {
+			total = room + size // pad to the end of the buffer, record at the start
+		}
+		if pos+total-p.headCache > g.capacity {
+			ok, err := p.refreshHead(pos, total)
+			if err != nil {
+				return nil, opError("reserve", g.region.name, err)
+			}
+			if !ok {
+				if !wait {
+					return nil, opError("reserve", g.region.name, ErrFull)
+				}
+				p.want = total
+				if err := p.waitSpace(pos); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		if g.mpsc && !atomic.CompareAndSwapUint64(g.u64(rTail), pos, pos+total) {
+			continue
+		}
+		if total != size {
+			p.store(pos, makeHeader(pos, uint32(room-recHeader), padFlag))
+			pos += room
+		}
+		p.cur, p.next, p.curN, p.reserved = pos, pos+size, uint32(n), true
+		return g.payload(pos, uint64(n))[:n:n], nil
+	}
+}
+
+// refreshHead re-reads the consumer's position, validating it against pos, and reports whether
+// total bytes now fit.
+func (p *Producer) refreshHead(pos, total uint64) (bool, error) {
+	g := p.g
+	head := atomic.LoadUint64(g.u64(rHead))
+	if head > pos || pos-head > g.capacity {
+		if !g.mpsc {
+			return false, detailf(ErrCorrupt, "head %d, tail %d, capacity %d", head, pos, g.capacity)
+		}
+		// pos may be stale: other producers claimed and the consumer consumed meanwhile.
+		if t := atomic.LoadUint64(g.u64(rTail)); head > t || t-head > g.capacity {
+			return false, detailf(ErrCorrupt, "head %d, tail %d, capacity %d", head, t, g.capacity)
+		}
+		p.headCache = head
+		return true, nil // retry with the current tail
+	}
+	p.headCache = head
+	return pos+total-head <= g.capacity, nil
+}
+
+// waitSpace blocks until the consumer frees room; a single producer first publishes what it has,
+// since the consumer can only free what it sees.
+func (p *Producer) waitSpace(pos uint64) error {
+	g := p.g
+	if p.pending > 0 {
+		p.publish()
+	}
+	p.waitPos = pos
+	beat(g.u64(rProdBeat))
+	if err := block(p, &p.cfg, g.u32(rSpaceSeq), g.u32(rProdWaiting), &p.stats); err != nil {
+		return opError("reserve", g.region.name, err)
+	}
+	return nil
+}
+
+func (p *Producer) ready() (bool, error) {
+	pos := p.waitPos
+	if p.g.mpsc {
+		pos = atomic.LoadUint64(p.g.u64(rTail))
+	}
+	return p.refreshHead(pos, p.want)
+}
+
+func (p *Producer) peerGone() error {
+	beat(p.g.u64(rProdBeat))
+	c := p.g.ConsumerInfo()
+	if c.PID != 0 && !c.Alive {
+		return detailf(ErrPeerDead, "consumer pid %d", c.PID)
+	}
+	return nil
+}
+
+func (p *Producer) store(pos, hdr uint64) {
+	if p.g.mpsc {
+		atomic.StoreUint64(p.g.hdrAt(pos), hdr)
+	} else {
+		*p.g.hdrAt(pos) = hdr // published later by the atomic store of the tail
+	}
+}
+
+// Commit makes the reserved record visible to the consumer (for a single producer with Batch > 1,
+// at the next publication).
+func (p *Producer) Commit() error {
+	if p.cfg.Unguarded {
+		return p.commit(0)
+	}
+	return p.commitGuarded(0)
+}
+
+// Abort gives up the reserved record: the consumer never sees it.
+func (p *Producer) Abort() error { return p.commitGuarded(skipFlag) }
+
+func (p *Producer) commitGuarded(flags uint32) (err error) {
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
+	return p.commit(flags)
+}
+
+func (p *Producer) commit(flags uint32) error {
+	g := p.g
+	if !p.reserved {
+		return opError("commit", g.region.name, detailf(ErrState, "commit without reserve"))
+	}
+	p.reserved = false
+	p.store(p.cur, makeHeader(p.cur, p.curN, flags))
+	if p.stats.Records++; p.stats.Records&1023 == 0 {
+		beat(g.u64(rProdBeat))
+	}
+	if g.mpsc {
+		wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1, &p.stats)
+		return nil
+	}
+	p.tail = p.next
+	if p.pending++; p.pending >= p.cfg.Batch || atomic.LoadUint32(g.u32(rConsWaiting)) != 0 {
+		p.publish()
+	}
+	return nil
+}
+
+// publish makes all committed records visible with one atomic store and wakes a sleeping consumer.
+func (p *Producer) publish() {
+	g := p.g
+	atomic.StoreUint64(g.u64(rTail), p.tail)
+	p.pending = 0
+	wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1, &p.stats)
+}
+
+// Flush publishes the records committed since the last publication (single producer with Batch > 1).
+func (p *Producer) Flush() (err error) {
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
+	if !p.g.mpsc && p.pending > 0 {
+		p.publish()
+	}
+	return nil
+}
+
+// Close flushes, aborts a record still reserved and detaches the producer. When the last producer
+// closes, the consumer's Read returns ErrClosed once the ring is drained. Close is idempotent.
+func (p *Producer) Close() (err error) {
+	if p.closed {
+		return nil
+	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
+	if p.reserved {
+		p.commit(skipFlag)
+	}
+	if !p.g.mpsc && p.pending > 0 {
+		p.publish()
+	}
+	p.closed = true
+	g := p.g
+	atomic.CompareAndSwapUint32(g.slot(p.slot), p.pid, 0)
+	for i := range maxProducers {
+		if atomic.LoadUint32(g.slot(i)) != 0 {
+			return nil
+		}
+	}
+	atomic.StoreUint32(g.u32(rClosed), 1)
+	atomic.AddUint32(g.u32(rDataSeq), 1)
+	futexWake(g.u32(rDataSeq), 1)
+	return nil
+}
+
+// Stats returns what the producer did so far. Aborted records count as records.
+func (p *Producer) Stats() Stats { return p.stats }
+
+// String describes the producer for logs.
+func (p *Producer) String() string {
+	return fmt.Sprintf("sharedmem.Producer{region: %q, pid: %d, slot: %d}", p.g.region.name, p.pid, p.slot)
+}
