@@ -71,7 +71,7 @@ func Verify(r *Report, dirs []Directive) []Verdict {
 		case DirectiveInline:
 			out = append(out, ix.checkInline(d)...)
 		case DirectiveNoEscape:
-			out = append(out, ix.checkFacts(d, noEscapeViolation, "nothing escapes")...)
+			out = append(out, ix.checkNoEscape(d)...)
 		case DirectiveNoBCE:
 			out = append(out, ix.checkFacts(d, func(f *Fact) bool { return f.Kind == KindBounds }, "no bounds checks")...)
 		case DirectiveDevirt:
@@ -79,6 +79,47 @@ func Verify(r *Report, dirs []Directive) []Verdict {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Verdict) int { return comparePos(a.Pos, b.Pos) })
+	return out
+}
+
+// checkNoEscape checks a noescape directive. On a line, a variable whose address is taken there counts
+// too: the compiler files "moved to heap: x" at x's declaration (a parameter's, say), and names the
+// address-of line only in the escape flow.
+func (ix *factIndex) checkNoEscape(d Directive) []Verdict {
+	if d.Scope != ScopeLine {
+		return ix.checkFacts(d, noEscapeViolation, "nothing escapes")
+	}
+	return ix.checkFacts(d, func(f *Fact) bool {
+		return noEscapeViolation(f) || ix.addressTakenAt(f, d.Pos.File, d.Line)
+	}, "nothing escapes", ix.addressOfFacts(d.Pos.File, d.Line)...)
+}
+
+// addressTakenAt reports whether heap fact f's escape flow takes the address at file:line.
+func (ix *factIndex) addressTakenAt(f *Fact, file string, line int) bool {
+	if f.Kind != KindHeap {
+		return false
+	}
+	for _, st := range f.Flow {
+		if st.Reason == "address-of" && st.At.Line == line && absFactFile(ix.r.Stamp.Dir, st.At.File) == file {
+			return true
+		}
+	}
+	return false
+}
+
+// addressOfFacts returns the heap facts of file, on other lines, whose address is taken at line.
+func (ix *factIndex) addressOfFacts(file string, line int) []Fact {
+	var out []Fact
+	for l, facts := range ix.byLine[file] {
+		if l == line {
+			continue
+		}
+		for _, f := range facts {
+			if ix.addressTakenAt(f, file, line) {
+				out = append(out, *f)
+			}
+		}
+	}
 	return out
 }
 
@@ -156,9 +197,10 @@ func (ix *factIndex) lines(file string, first, last int, keep func(*Fact) bool) 
 	return out
 }
 
-// checkFacts fails d when any fact in its range matches bad, one verdict per offending fact.
-func (ix *factIndex) checkFacts(d Directive, bad func(*Fact) bool, promise string) []Verdict {
-	facts := ix.lines(d.Pos.File, d.FirstLine, d.LastLine, bad)
+// checkFacts fails d when any fact in its range matches bad, or any extra fact is given, one verdict per
+// offending fact.
+func (ix *factIndex) checkFacts(d Directive, bad func(*Fact) bool, promise string, extra ...Fact) []Verdict {
+	facts := append(ix.lines(d.Pos.File, d.FirstLine, d.LastLine, bad), extra...)
 	if len(facts) == 0 {
 		return []Verdict{{Directive: d, Outcome: OutcomeOK, Pos: d.Pos, Msg: promise}}
 	}

@@ -57,7 +57,7 @@ func TestCheckCommand(t *testing.T) {
 			"esc/esc.go:28:7: hotpath:noescape: (*T).Describe: parameter t leaks to the heap",
 			"bce/bce.go:12:10: hotpath:nobce: Unhinted: bounds check left",
 			"dev/dev.go:21:15: hotpath:devirt: interface call s.Area not devirtualised",
-		}, "11 failed, 1 eliminated as dead code, 0 malformed"},
+		}, "12 failed, 1 eliminated as dead code, 0 malformed"},
 		{"github", data, []string{"check", "-format", "github", "./esc"}, exitFailed, []string{
 			"::error file=esc/esc.go,line=28,col=7,title=hotpath%3Anoescape::(*T).Describe: parameter t leaks",
 		}, ""},

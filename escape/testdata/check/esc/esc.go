@@ -48,3 +48,9 @@ func Local(x int) int {
 //
 //hotpath:noescape
 func Publish(pp **Point) { sink = *pp }
+
+// Addr returns its parameter's address: the compiler files "moved to heap: x" at the parameter, and
+// names this line only in the flow.
+func Addr(x int) *int {
+	return &x //hotpath:noescape
+}
