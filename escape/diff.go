@@ -72,6 +72,10 @@ type ReportDiff struct {
 	Settings  string   `json:"settings,omitempty"`
 	Changes   []Change `json:"changes"`
 	Unchanged int      `json:"unchanged"` // facts present in both with no change
+	// OnlyBase and OnlyHead name the packages analysed on one side only; their facts are not compared
+	// (a different package set is not a change to the code).
+	OnlyBase []string `json:"only_base,omitempty"`
+	OnlyHead []string `json:"only_head,omitempty"`
 }
 
 // Count returns the number of changes of class c.
@@ -98,7 +102,8 @@ func Diff(base, head *Report) ReportDiff {
 	if s := settingsChange(base.Stamp, head.Stamp); s != "" {
 		d.Settings = s
 	}
-	removed, added := d.matchKeys(base.Facts, head.Facts)
+	baseFacts, headFacts := d.commonPackages(base, head)
+	removed, added := d.matchKeys(baseFacts, headFacts)
 	removed, added = d.matchMoves(removed, added)
 	removed, added = d.matchRenames(removed, added)
 	removed, added = d.matchInlinability(removed, added)
@@ -116,6 +121,44 @@ func Diff(base, head *Report) ReportDiff {
 			cmp.Compare(fa.File, fb.File), cmp.Compare(fa.Line, fb.Line), cmp.Compare(fa.Col, fb.Col))
 	})
 	return d
+}
+
+// commonPackages records the packages on one side only and returns each side's facts in packages both
+// reports analysed.
+func (d *ReportDiff) commonPackages(base, head *Report) ([]Fact, []Fact) {
+	in := func(r *Report) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range r.Packages {
+			m[p.Path] = true
+		}
+		return m
+	}
+	bp, hp := in(base), in(head)
+	for p := range bp {
+		if !hp[p] {
+			d.OnlyBase = append(d.OnlyBase, p)
+		}
+	}
+	for p := range hp {
+		if !bp[p] {
+			d.OnlyHead = append(d.OnlyHead, p)
+		}
+	}
+	slices.Sort(d.OnlyBase)
+	slices.Sort(d.OnlyHead)
+	keep := func(facts []Fact, other map[string]bool) []Fact {
+		out := make([]Fact, 0, len(facts))
+		for _, f := range facts {
+			if other[f.Package] || len(other) == 0 {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	if len(bp) == 0 || len(hp) == 0 { // hand-made reports without a package list: compare everything
+		return base.Facts, head.Facts
+	}
+	return keep(base.Facts, hp), keep(head.Facts, bp)
 }
 
 func settingsChange(a, b Stamp) string {
@@ -344,6 +387,12 @@ func (d *ReportDiff) WriteText(w io.Writer) error {
 	if d.Settings != "" {
 		fmt.Fprintf(ew, "build settings changed: %s\n", d.Settings)
 	}
+	if len(d.OnlyBase) > 0 {
+		fmt.Fprintf(ew, "packages only in base, not compared: %s\n", strings.Join(d.OnlyBase, " "))
+	}
+	if len(d.OnlyHead) > 0 {
+		fmt.Fprintf(ew, "packages only in head, not compared: %s\n", strings.Join(d.OnlyHead, " "))
+	}
 	for _, class := range []ChangeClass{Regression, Improvement, Neutral} {
 		n := d.Count(class)
 		if n == 0 {
@@ -387,10 +436,10 @@ func ReadReport(r io.Reader) (*Report, error) {
 	var rep Report
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&rep); err != nil {
-		return nil, fmt.Errorf("escape: read report: %w: %w", ErrParse, err)
+		return nil, fmt.Errorf("escape: read report: %w: %w", ErrNotReport, err)
 	}
 	if rep.Schema != Schema {
-		return nil, fmt.Errorf("escape: read report: schema %q, want %q: %w", rep.Schema, Schema, ErrParse)
+		return nil, fmt.Errorf("escape: read report: schema %q, want %q: %w", rep.Schema, Schema, ErrNotReport)
 	}
 	for i := range rep.Facts {
 		if rep.Facts[i].Key == "" {
@@ -410,7 +459,7 @@ func ReadReportFile(name string) (*Report, error) {
 	defer f.Close()
 	rep, err := ReadReport(f)
 	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, name)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rep, nil
 }

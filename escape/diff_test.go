@@ -114,9 +114,9 @@ func TestReadReport(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"garbage", "not json", "cannot parse compiler output"},
+		{"garbage", "not json", "not a hotpath escape report"},
 		{"other schema", `{"schema":"other/v9"}`, `schema "other/v9", want "hotpath.escape/v1"`},
-		{"empty", "", "cannot parse compiler output"},
+		{"empty", "", "not a hotpath escape report"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,5 +136,31 @@ func TestReadReport(t *testing.T) {
 	back, err := ReadReport(&b)
 	if err != nil || len(back.Facts) != 1 || back.Facts[0].Key != rep.Facts[0].Key {
 		t.Errorf("ReadReport(WriteJSON(r)) = %+v, %v, want the same fact back", back, err)
+	}
+}
+
+func TestDiffPackageSets(t *testing.T) {
+	fact := func(pkg, subj string) Fact {
+		return Fact{Kind: KindHeap, Package: pkg, Pos: Pos{File: pkg + "/a.go", Line: 3, Col: 2}, Func: "F", Subject: subj, Reason: ReasonMoved}
+	}
+	base := &Report{Schema: Schema, Packages: []Package{{Path: "a"}},
+		Facts: []Fact{fact("a", "x")}}
+	head := &Report{Schema: Schema, Packages: []Package{{Path: "a"}, {Path: "b"}},
+		Facts: []Fact{fact("a", "x"), fact("b", "y"), fact("b", "z")}}
+	assignKeys(base.Facts)
+	assignKeys(head.Facts)
+	d := Diff(base, head)
+	if len(d.Changes) != 0 || d.Unchanged != 1 || strings.Join(d.OnlyHead, ",") != "b" || len(d.OnlyBase) != 0 {
+		t.Errorf("Diff(a, a+b) = %d changes, %d unchanged, only head %v, only base %v; want 0, 1, [b], []",
+			len(d.Changes), d.Unchanged, d.OnlyHead, d.OnlyBase)
+	}
+	d = Diff(head, base)
+	if len(d.Changes) != 0 || strings.Join(d.OnlyBase, ",") != "b" {
+		t.Errorf("Diff(a+b, a) = %d changes, only base %v; want 0 and [b]", len(d.Changes), d.OnlyBase)
+	}
+	var b bytes.Buffer
+	d.WriteText(&b)
+	if !strings.Contains(b.String(), "packages only in base, not compared: b") {
+		t.Errorf("WriteText = %q, want it to name package b as only in base", b.String())
 	}
 }

@@ -15,6 +15,8 @@ var (
 	// ErrParse: compiler output could not be decoded (JSON log records only; unknown text lines are
 	// counted in the report instead of failing).
 	ErrParse = errors.New("cannot parse compiler output")
+	// ErrNotReport: a file given as a report is not a hotpath.escape/v1 report (ReadReport).
+	ErrNotReport = errors.New("not a hotpath escape report (write one with hotpath escape -format json)")
 )
 
 // BuildError reports packages that failed to compile. Output holds the compiler's error lines exactly as it

@@ -30,6 +30,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tests := fs.Bool("test", false, "include _test.go files and their directives")
 	pgo := fs.String("pgo", "", "PGO `profile` file, or off (default: the go command's auto)")
 	verbose := fs.Bool("v", false, "also list the directives that hold")
+	setHelp(fs, checkHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,16 +41,17 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *tags != "" {
 		cfg.Tags = strings.Split(*tags, ",")
 	}
+	// Build first: a package that does not compile gets the compiler's errors, once, as it printed them.
+	rep, err := escape.Analyze(ctx, cfg)
+	if err != nil {
+		return escapeError(err, stderr)
+	}
 	dirs, derr := escape.ParseDirectives(ctx, cfg)
 	var bad []*escape.DirectiveError
 	if derr != nil {
 		if bad = directiveErrors(derr); bad == nil {
 			return escapeError(derr, stderr)
 		}
-	}
-	rep, err := escape.Analyze(ctx, cfg)
-	if err != nil {
-		return escapeError(err, stderr)
 	}
 	verdicts := escape.Verify(rep, dirs)
 	if *format == "json" {

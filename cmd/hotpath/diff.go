@@ -15,6 +15,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("diff", diffUsage, stderr)
 	format := fs.String("format", "text", "output `format`: "+findingFormats)
 	failOn := fs.String("fail-on", "none", "exit 1 on `what`: regressions, changes (any difference) or none")
+	setHelp(fs, diffHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -29,11 +30,11 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	base, err := escape.ReadReportFile(fs.Arg(0))
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("diff: base %v", err)
 	}
 	head, err := escape.ReadReportFile(fs.Arg(1))
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("diff: head %v", err)
 	}
 	d := escape.Diff(base, head)
 	return writeDiff(stdout, &d, *format, *failOn)

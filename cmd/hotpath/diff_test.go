@@ -51,7 +51,7 @@ func TestDiffCommand(t *testing.T) {
 		{"reverse is an improvement", []string{"diff", "-fail-on", "regressions", head, base}, exitOK, "heap allocation gone", ""},
 		{"github", []string{"diff", "-format", "github", base, head}, exitOK, "::error file=p/p.go,line=30,col=2,title=hotpath%3Aregression::new heap allocation: x moved to heap", ""},
 		{"one file", []string{"diff", base}, exitUsage, "", "want two report files"},
-		{"garbage", []string{"diff", garbage, head}, exitUsage, "", "escape: read report: cannot parse compiler output"},
+		{"garbage", []string{"diff", garbage, head}, exitUsage, "", "hotpath: diff: base "+garbage+": escape: read report: not a hotpath escape report"},
 		{"missing", []string{"diff", "/nonexistent.json", head}, exitUsage, "", "no such file or directory"},
 		{"bad fail-on", []string{"diff", "-fail-on", "sometimes", base, head}, exitUsage, "", `-fail-on "sometimes"`},
 	}
@@ -101,5 +101,32 @@ func TestEscapeRev(t *testing.T) {
 	}
 	if code, _, errOut := runIn(t, dir, "escape", "-rev", "no-such-rev", "./..."); code != exitUsage || !strings.Contains(errOut, "not a commit") {
 		t.Errorf("escape -rev no-such-rev: exit %d, stderr %q; want exit 2 naming the bad revision", code, errOut)
+	}
+}
+
+func TestEscapeRevNewPackage(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := writeModule(t, map[string]string{"p/p.go": diffSrc})
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), "git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "--quiet")
+	git("add", "-A")
+	git("commit", "--quiet", "-m", "base")
+	os.MkdirAll(filepath.Join(dir, "q"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "q", "q.go"), []byte("package q\n\nvar sink *int\n\nfunc F(x int) { sink = &x }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn(t, dir, "escape", "-rev", "HEAD", "-fail-on", "regressions", "./q")
+	if code != exitFailed || !strings.Contains(out, "q/q.go:5:8: heap: new heap allocation: x moved to heap") ||
+		!strings.Contains(errOut, "./q does not exist at HEAD: its facts are all new") {
+		t.Errorf("escape -rev HEAD ./q (a new package): exit %d, stdout %q, stderr %q; want exit 1, the allocation as new, and a note", code, out, errOut)
 	}
 }

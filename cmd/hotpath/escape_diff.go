@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hotpath-dev/hotpath/escape"
 	"github.com/hotpath-dev/hotpath/internal/gitrev"
@@ -52,7 +53,7 @@ func (c *compareFlags) run(ctx context.Context, cfg escape.Config, head *escape.
 		if base, err = escape.ReadReportFile(c.baseline); err != nil {
 			return usageError("%v", err)
 		}
-	} else if base, err = analyzeAtRev(ctx, cfg, c.rev, stderr); err != nil {
+	} else if base, err = analyzeAtRev(ctx, cfg, head.Stamp, c.rev, stderr); err != nil {
 		return err
 	}
 	d := escape.Diff(base.Filter(kinds...), head)
@@ -67,8 +68,10 @@ func (c *compareFlags) run(ctx context.Context, cfg escape.Config, head *escape.
 	return err
 }
 
-// analyzeAtRev analyses the same packages as cfg at git revision rev, in a temporary worktree.
-func analyzeAtRev(ctx context.Context, cfg escape.Config, rev string, stderr io.Writer) (*escape.Report, error) {
+// analyzeAtRev analyses the same packages as cfg at git revision rev, in a temporary worktree. A package
+// directory that does not exist at rev is left out: its facts are all new. When nothing is left, the base
+// is an empty report stamped like head.
+func analyzeAtRev(ctx context.Context, cfg escape.Config, head escape.Stamp, rev string, stderr io.Writer) (*escape.Report, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("escape: %w", err)
@@ -86,6 +89,10 @@ func analyzeAtRev(ctx context.Context, cfg escape.Config, rev string, stderr io.
 		cfg.PGO = filepath.Join(wd, cfg.PGO)
 	}
 	cfg.CacheDir = "" // a fresh worktree path: nothing to reuse
+	cfg.Patterns = existingPatterns(cfg.Dir, cfg.Patterns, rev, stderr)
+	if len(cfg.Patterns) == 0 {
+		return &escape.Report{Schema: escape.Schema, Stamp: head}, nil
+	}
 	base, err := escape.Analyze(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "hotpath escape: at %s:\n", rev)
@@ -99,4 +106,22 @@ func cmpOrString(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// existingPatterns drops the relative package patterns whose directory does not exist under dir.
+func existingPatterns(dir string, patterns []string, rev string, stderr io.Writer) []string {
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	var kept []string
+	for _, p := range patterns {
+		if strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || p == "." {
+			if _, err := os.Stat(filepath.Join(dir, strings.TrimSuffix(p, "/..."))); err != nil {
+				fmt.Fprintf(stderr, "hotpath escape: %s does not exist at %s: its facts are all new\n", p, rev)
+				continue
+			}
+		}
+		kept = append(kept, p)
+	}
+	return kept
 }
