@@ -51,7 +51,7 @@ func TestDiffCommand(t *testing.T) {
 		{"reverse is an improvement", []string{"diff", "-fail-on", "regressions", head, base}, exitOK, "heap allocation gone", ""},
 		{"github", []string{"diff", "-format", "github", base, head}, exitOK, "::error file=p/p.go,line=30,col=2,title=hotpath%3Aregression::new heap allocation: x moved to heap", ""},
 		{"one file", []string{"diff", base}, exitUsage, "", "want two report files"},
-		{"garbage", []string{"diff", garbage, head}, exitUsage, "", "hotpath: diff: base "+garbage+": escape: read report: not a hotpath escape report"},
+		{"garbage", []string{"diff", garbage, head}, exitUsage, "", "hotpath: diff: base " + garbage + ": escape: read report: not a hotpath escape report"},
 		{"missing", []string{"diff", "/nonexistent.json", head}, exitUsage, "", "no such file or directory"},
 		{"bad fail-on", []string{"diff", "-fail-on", "sometimes", base, head}, exitUsage, "", `-fail-on "sometimes"`},
 	}
