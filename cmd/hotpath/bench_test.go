@@ -221,7 +221,7 @@ func TestBenchSelf(t *testing.T) {
 	}
 }
 
-func TestGoListDirsWithSpaces(t *testing.T) {
+func TestBenchGoListDirsWithSpaces(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}

@@ -279,8 +279,8 @@ func TestColdstartSignal(t *testing.T) {
 	}
 }
 
-// TestExitCodesInUsage checks that -h of bench and coldstart states what each exit status means.
-func TestExitCodesInUsage(t *testing.T) {
+// TestBenchAndColdstartUsage checks that -h of bench and coldstart states what each exit status means.
+func TestBenchAndColdstartUsage(t *testing.T) {
 	for _, name := range []string{"bench", "coldstart"} {
 		var stdout, stderr bytes.Buffer
 		code := report(run(t.Context(), []string{name, "-h"}, &stdout, &stderr), &stderr)
