@@ -6,26 +6,38 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/hotpath-dev/hotpath/internal/gitrev"
 	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hotpath-dev/hotpath/internal/benchcmp"
+	"github.com/hotpath-dev/hotpath/internal/gitrev"
 )
 
 const benchUsage = `[-base REV] [-count N] [-bench REGEX] [-benchtime D] [-threshold 5%] [-alpha 0.05] [packages]
        hotpath bench [-threshold 5%] [-alpha 0.05] old.txt new.txt
 
 Builds the test binaries of packages (default ".") for the working tree and for REV, runs them
-interleaved (base, head, base, head … -count times each), compares the results with the
-Mann–Whitney U test and prints a table with a verdict per benchmark. With two results files it
-compares them instead. Exit status 1 when some benchmark got significantly worse by at least
--threshold; B/op and allocs/op that are constant on each side are compared exactly.`
+interleaved (base, working tree, base, working tree … -count times each), compares the results
+with the Mann–Whitney U test and prints a table with a verdict per benchmark. B/op and allocs/op
+that are constant on each side are compared exactly.
+
+With two results files (go test -bench output) it compares them instead. Arguments are results
+files when one of them is an existing regular file or is named *.txt or *.bench; then exactly two
+are needed, and -base, -count, -bench and -benchtime do not apply.
+
+Exit status:
+  0  no benchmark got significantly worse by -threshold or more
+  1  at least one regression: significantly worse (p < -alpha) by at least -threshold
+  2  nothing was compared: bad flags or arguments, a results file missing or without results,
+     no benchmark in common, a package that does not build, a benchmark that failed, or
+     interrupted (SIGINT, SIGTERM)`
 
 // percent is a flag holding a fraction, written as "5%" or "0.05".
 type percent float64
@@ -72,18 +84,69 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.opt.Alpha <= 0 || cfg.opt.Alpha >= 1 {
 		return usageError("bench: -alpha %v: want a value between 0 and 1", cfg.opt.Alpha)
 	}
-	explicitBase := false
-	fs.Visit(func(f *flag.Flag) { explicitBase = explicitBase || f.Name == "base" })
-	if len(cfg.args) == 2 && !explicitBase && isFile(cfg.args[0]) && isFile(cfg.args[1]) {
+	if resultFiles(cfg.args) {
+		var runFlag string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "base", "count", "bench", "benchtime":
+				runFlag = f.Name
+			}
+		})
+		if runFlag != "" {
+			return usageError("bench: -%s applies to running benchmarks, not to comparing results files", runFlag)
+		}
 		return benchFiles(cfg, stdout)
 	}
-	if cfg.count < 1 {
-		return usageError("bench: -count %d: want at least 1", cfg.count)
+	if err := cfg.validateRun(); err != nil {
+		return err
 	}
 	if len(cfg.args) == 0 {
 		cfg.args = []string{"."}
 	}
-	return benchRevisions(ctx, cfg, stdout, stderr)
+	return interrupted(ctx, "bench", benchRevisions(ctx, cfg, stdout, stderr))
+}
+
+// validateRun checks the flags of a run before anything is built, so a typo costs nothing.
+func (cfg benchConfig) validateRun() error {
+	if cfg.count < 1 {
+		return usageError("bench: -count %d: want at least 1", cfg.count)
+	}
+	// The test binary splits -bench at slashes into one expression per sub-benchmark level; each
+	// part of a valid pattern is valid on its own, and so is the whole.
+	if _, err := regexp.Compile(cfg.bench); err != nil {
+		return usageError("bench: -bench %q: %v", cfg.bench, err)
+	}
+	if cfg.benchtime != "" && !validBenchtime(cfg.benchtime) {
+		return usageError("bench: -benchtime %q: want a duration such as 500ms or a count such as 100x", cfg.benchtime)
+	}
+	return nil
+}
+
+// validBenchtime accepts what the testing package accepts for -test.benchtime: a positive duration
+// or a positive count followed by x.
+func validBenchtime(s string) bool {
+	if n, ok := strings.CutSuffix(s, "x"); ok {
+		v, err := strconv.Atoi(n)
+		return err == nil && v > 0
+	}
+	d, err := time.ParseDuration(s)
+	return err == nil && d > 0
+}
+
+// resultFiles reports whether args name results files rather than packages: some argument is an
+// existing regular file, or is not a directory and is named like a results file. Package patterns
+// are directories or import paths, which never end in .txt or .bench in practice.
+func resultFiles(args []string) bool {
+	for _, a := range args {
+		if isFile(a) {
+			return true
+		}
+		fi, err := os.Stat(a)
+		if (err != nil || !fi.IsDir()) && (strings.HasSuffix(a, ".txt") || strings.HasSuffix(a, ".bench")) {
+			return true
+		}
+	}
+	return false
 }
 
 func isFile(path string) bool {
@@ -93,6 +156,20 @@ func isFile(path string) bool {
 
 // benchFiles compares two existing results files.
 func benchFiles(cfg benchConfig, stdout io.Writer) error {
+	for _, path := range cfg.args {
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return usageError("bench: %s: no such file", path)
+		case err != nil:
+			return usageError("bench: %v", err)
+		case !fi.Mode().IsRegular():
+			return usageError("bench: %s: not a regular file", path)
+		}
+	}
+	if len(cfg.args) != 2 {
+		return usageError("bench: two result files are needed (old new), got %d: %s", len(cfg.args), strings.Join(cfg.args, " "))
+	}
 	sets := make([]*benchcmp.Set, 2)
 	for i, path := range cfg.args {
 		f, err := os.Open(path)
@@ -111,6 +188,9 @@ func benchFiles(cfg benchConfig, stdout io.Writer) error {
 // benchReport compares, prints and turns regressions into exit status 1.
 func benchReport(old, new *benchcmp.Set, opt benchcmp.Options, stdout io.Writer) error {
 	rep, err := benchcmp.Compare(old, new, opt)
+	if errors.Is(err, benchcmp.ErrNothingInCommon) {
+		return usageError("bench: nothing to compare: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -169,17 +249,17 @@ func benchRevisions(ctx context.Context, cfg benchConfig, stdout, stderr io.Writ
 				fmt.Fprintln(stderr)
 				return err
 			}
-			fmt.Fprint(stderr, ", head\n")
+			fmt.Fprint(stderr, ", working tree\n")
 			if err := runTestBinary(ctx, cfg, t.headBin, t.headDir, &headOut); err != nil {
 				return err
 			}
 		}
 	}
-	base, err := benchcmp.Read(&baseOut, cfg.base)
+	base, err := benchcmp.Read(&baseOut, "base ("+cfg.base+")")
 	if err != nil {
 		return fmt.Errorf("bench: %w (does -bench %q match a benchmark?)", err, cfg.bench)
 	}
-	head, err := benchcmp.Read(&headOut, "head")
+	head, err := benchcmp.Read(&headOut, "working tree")
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -203,7 +283,7 @@ func buildTargets(ctx context.Context, top, wt, tmp string, dirs []string, stder
 			fmt.Fprintf(stderr, "bench: skipping %s: not in the base revision\n", rel)
 			continue
 		}
-		fmt.Fprintf(stderr, "bench: building %s (head, base)\n", rel)
+		fmt.Fprintf(stderr, "bench: building %s (working tree, base)\n", rel)
 		if err := goTestCompile(ctx, t.headDir, t.headBin); err != nil {
 			return nil, usageError("bench: %v", err)
 		}

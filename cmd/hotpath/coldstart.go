@@ -23,7 +23,16 @@ const coldstartUsage = `[-runs N] [-first-request URL] [-timeout D] [-top N] ./c
 Starts the program -runs times with GODEBUG=inittrace=1 and ranks its packages by the cost of
 their init (median wall-clock time, bytes, allocations), with the total. With -first-request it
 also times process start to the first successful (2xx) response from URL, then stops the
-process; otherwise each run waits for the program to exit (at most -timeout).`
+process; otherwise each run waits for the program to exit (at most -timeout).
+
+Exit status:
+  0  every run was measured; runs killed at -timeout (a server without -first-request) are
+     counted in the report
+  1  not used: coldstart measures, it has no threshold to fail
+  2  nothing was reported: bad flags or arguments, a package that does not build, a program
+     that exited with a non-zero status or printed no init trace, no successful response to
+     -first-request within -timeout (or the program exited first), or interrupted (SIGINT,
+     SIGTERM)`
 
 // maxTraceBytes bounds what is kept of a run's standard error: inittrace lines come first, and a
 // program that floods stderr must not exhaust memory.
@@ -73,7 +82,7 @@ func runColdstart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	bin, cleanup, err := coldstartBinary(ctx, cfg.target, stderr)
 	if err != nil {
-		return err
+		return interrupted(ctx, "coldstart", err)
 	}
 	defer cleanup()
 	var runs []coldRun
@@ -81,7 +90,7 @@ func runColdstart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "coldstart: run %d/%d\n", i+1, cfg.runs)
 		r, err := coldstartOnce(ctx, bin, cfg)
 		if err != nil {
-			return err
+			return interrupted(ctx, "coldstart", err)
 		}
 		runs = append(runs, r)
 	}
@@ -123,7 +132,8 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// coldstartOnce starts bin once with the init trace on and measures it.
+// coldstartOnce starts bin once with the init trace on and measures it. It always returns within
+// cfg.timeout (plus the kill and cmd.WaitDelay) and as soon as ctx is cancelled, with ctx's error.
 func coldstartOnce(ctx context.Context, bin string, cfg coldstartConfig) (coldRun, error) {
 	var r coldRun
 	runCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
@@ -132,32 +142,51 @@ func coldstartOnce(ctx context.Context, bin string, cfg coldstartConfig) (coldRu
 	cmd.Env = append(os.Environ(), "GODEBUG="+withInittrace(os.Getenv("GODEBUG")))
 	trace := &limitedBuffer{max: maxTraceBytes}
 	cmd.Stdout, cmd.Stderr = io.Discard, trace
+	// A child the program started may keep its stderr open after the program is gone; Wait must
+	// not wait for it.
+	cmd.WaitDelay = time.Second
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return r, fmt.Errorf("coldstart: start %s: %w", bin, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// done is closed once Wait has returned; waitErr is read only after that. A closed channel can be
+	// received from any number of times, so firstSuccess may watch it and we may still wait on it.
+	done := make(chan struct{})
 	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	if cfg.url != "" {
-		first, err := firstSuccess(runCtx, cfg.url, exited)
+		first, err := firstSuccess(runCtx, cfg.url, done)
 		r.elapsed = time.Since(start)
 		cmd.Process.Kill()
-		if err != nil {
-			<-exited
-			return r, fmt.Errorf("coldstart: -first-request %s: %w\n%s", cfg.url, err, tail(trace.Bytes()))
+		<-done
+		switch {
+		case ctx.Err() != nil:
+			return r, ctx.Err()
+		case errors.Is(err, errExitedEarly):
+			return r, fmt.Errorf("coldstart: -first-request %s: %w; it ended with %s%s",
+				cfg.url, err, exitStatus(waitErr), programTail(trace.Bytes()))
+		case err != nil:
+			return r, fmt.Errorf("coldstart: -first-request %s: %w%s", cfg.url, err, programTail(trace.Bytes()))
 		}
 		r.first = first.Sub(start)
-		waitErr = <-exited
 	} else {
 		select {
-		case waitErr = <-exited:
+		case <-done:
 		case <-runCtx.Done():
 			cmd.Process.Kill()
-			waitErr = <-exited
+			<-done
 			r.killed = true
 		}
 		r.elapsed = time.Since(start)
+		if ctx.Err() != nil {
+			return r, ctx.Err()
+		}
+		// A program that fails is reported, not timed: its init trace may stop early (a panic in an
+		// init) and its start-to-exit time measures the failure path. A run killed at -timeout is
+		// a server that was never meant to exit, and is counted in the report instead.
+		if waitErr != nil && !r.killed {
+			return r, fmt.Errorf("coldstart: %s failed (%s)%s", cfg.target, exitStatus(waitErr), programTail(trace.Bytes()))
+		}
 	}
 	var ee *exec.ExitError
 	if errors.As(waitErr, &ee) {
@@ -174,6 +203,37 @@ func coldstartOnce(ctx context.Context, bin string, cfg coldstartConfig) (coldRu
 	return r, nil
 }
 
+// exitStatus describes how a process ended, from the error of its Wait.
+func exitStatus(waitErr error) string {
+	if waitErr == nil {
+		return "exit status 0"
+	}
+	return waitErr.Error()
+}
+
+// maxTailLines is how much of a failed program's own stderr an error shows.
+const maxTailLines = 10
+
+// programTail returns the last lines of a program's stderr without the init trace, as a block
+// starting with a newline to append to an error, or "" when the program printed nothing else.
+func programTail(stderr []byte) string {
+	var keep []string
+	for line := range strings.Lines(string(stderr)) {
+		line = strings.TrimRight(line, "\r\n")
+		if _, err := inittrace.ParseLine([]byte(line)); err == nil || strings.TrimSpace(line) == "" {
+			continue
+		}
+		keep = append(keep, line)
+		if len(keep) > maxTailLines {
+			keep = keep[1:]
+		}
+	}
+	if len(keep) == 0 {
+		return ""
+	}
+	return "; last lines of its stderr:\n" + strings.Join(keep, "\n")
+}
+
 // withInittrace adds inittrace=1 to a GODEBUG value, keeping the user's other settings.
 func withInittrace(godebug string) string {
 	if godebug == "" {
@@ -182,9 +242,12 @@ func withInittrace(godebug string) string {
 	return godebug + ",inittrace=1"
 }
 
-// firstSuccess polls url until it answers 2xx, the process exits or ctx ends; it returns the time the
-// successful response was complete.
-func firstSuccess(ctx context.Context, url string, exited <-chan error) (time.Time, error) {
+// errExitedEarly is firstSuccess's answer when the program exits before a successful response.
+var errExitedEarly = errors.New("program exited before a successful response")
+
+// firstSuccess polls url until it answers 2xx, the process exits (exited is closed) or ctx ends; it
+// returns the time the successful response was complete.
+func firstSuccess(ctx context.Context, url string, exited <-chan struct{}) (time.Time, error) {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 	var last error
 	for {
@@ -205,8 +268,8 @@ func firstSuccess(ctx context.Context, url string, exited <-chan error) (time.Ti
 		}
 		last = err
 		select {
-		case werr := <-exited:
-			return time.Time{}, fmt.Errorf("program exited (%v) before a successful response; last: %v", werr, last)
+		case <-exited:
+			return time.Time{}, fmt.Errorf("%w; last: %v", errExitedEarly, last)
 		case <-ctx.Done():
 			return time.Time{}, fmt.Errorf("no successful response in time; last: %v", last)
 		case <-time.After(time.Millisecond):

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/hotpath-dev/hotpath/internal/gocmd"
@@ -20,7 +21,9 @@ func goListDirs(ctx context.Context, dir string, patterns []string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	return strings.Fields(out), nil
+	// One directory a line: a directory name may hold spaces (but never a newline: go list refuses
+	// such paths).
+	return strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }), nil
 }
 
 // goTestCompile builds the test binary of the package in dir to out. When the package has no test
@@ -34,4 +37,14 @@ func goTestCompile(ctx context.Context, dir, out string) error {
 func goBuild(ctx context.Context, dir, pkg, out string) error {
 	_, err := goRun(ctx, dir, "build", "-o", out, pkg)
 	return err
+}
+
+// interrupted replaces err with "<command>: interrupted" (exit 2) when ctx was cancelled, which is
+// how main delivers SIGINT and SIGTERM. Whatever was running when the signal came fails with its own
+// symptom ("signal: killed", "context canceled"); the user asked for a stop and is told that, once.
+func interrupted(ctx context.Context, command string, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	return &exitError{code: exitUnknown, err: fmt.Errorf("%s: interrupted", command)}
 }

@@ -238,3 +238,25 @@ func mustReadB(b *testing.B, text string) *Set {
 	}
 	return s
 }
+
+func TestCompareNothingInCommon(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new string
+		wantErr  error
+	}{
+		{"different benchmarks", results("Sum", "ns/op", 1, 2), results("Cat", "ns/op", 1, 2), ErrNothingInCommon},
+		{"same name, different units", results("Sum", "ns/op", 1, 2), results("Sum", "MB/s", 1, 2), ErrNothingInCommon},
+		{"different packages", "pkg: a\nBenchmarkX-2 1 1 ns/op\n", "pkg: b\nBenchmarkX-2 1 1 ns/op\n", ErrNothingInCommon},
+		{"one in common among others", results("Sum", "ns/op", 1, 2) + "BenchmarkOld-2 1 5 ns/op\n",
+			results("Sum", "ns/op", 1, 2) + "BenchmarkNew-2 1 5 ns/op\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Compare(mustRead(t, "old", tt.old), mustRead(t, "new", tt.new), Options{})
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (rep != nil) {
+				t.Errorf("Compare(%q, %q) = %v, %v; want %v", tt.old, tt.new, rep, err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -130,13 +130,18 @@ func samples(s *Set, order *[]key, seen map[key]bool) map[key][]float64 {
 	return m
 }
 
-// Compare compares old against new.
+// Compare compares old against new. When no benchmark has results on both sides it returns an error
+// wrapping ErrNothingInCommon rather than a report made only of missing rows.
 func Compare(old, new *Set, opt Options) (*Report, error) {
 	var order []key
 	seen := make(map[key]bool)
 	om, nm := samples(old, &order, seen), samples(new, &order, seen)
 	rep := &Report{Old: old.Name, New: new.Name}
 	rep.Warnings = append(append(rep.Warnings, old.Warnings...), new.Warnings...)
+	if !inCommon(order, om, nm) {
+		return nil, fmt.Errorf("benchcmp: compare %q and %q: %w (%d benchmark(s) only in %q, %d only in %q)",
+			old.Name, new.Name, ErrNothingInCommon, countNames(om), old.Name, countNames(nm), new.Name)
+	}
 	tables := make(map[[2]string]int)
 	for _, k := range order {
 		row, err := compareRow(k, om[k], nm[k], old.Units, new.Units, opt)
@@ -156,6 +161,25 @@ func Compare(old, new *Set, opt Options) (*Report, error) {
 		rep.Tables[i].geomean()
 	}
 	return rep, nil
+}
+
+// inCommon reports whether some key has values on both sides.
+func inCommon(order []key, om, nm map[key][]float64) bool {
+	for _, k := range order {
+		if len(om[k]) > 0 && len(nm[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// countNames counts the distinct benchmarks (package and name, any unit) in m.
+func countNames(m map[key][]float64) int {
+	names := make(map[[2]string]bool, len(m))
+	for k := range m {
+		names[[2]string{k.pkg, k.name}] = true
+	}
+	return len(names)
 }
 
 // exactUnits are deterministic for a given binary; they are compared exactly when they are constant.

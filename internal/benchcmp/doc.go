@@ -24,5 +24,7 @@
 // A row is "~" when the difference is not significant at Options.Alpha. A significant change is
 // "better" or "worse" by the unit's direction (lower is better for time and allocation units, higher
 // for throughput; "changed" when the direction is unknown), and a worse change at least
-// Options.Threshold in size is a regression.
+// Options.Threshold in size is a regression. A benchmark present on one side only is "missing"; when
+// every benchmark is, there is nothing to compare and Compare fails with ErrNothingInCommon, so that
+// a gate never reads two unrelated files as "no regressions".
 package benchcmp

@@ -3,6 +3,7 @@ package inittrace
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -85,22 +86,40 @@ func parseMillis(b []byte) (time.Duration, error) {
 	return time.Duration(math.Round(v * 1e6)), nil
 }
 
+// maxLine is the longest line Parse looks at. Init records are about a hundred bytes; a longer line
+// is a program's own output (a logged blob, say) and is skipped, however long it is.
+const maxLine = 4096
+
 // Parse reads a process's standard error and returns its init records in order. Lines that are not
-// init records, or start like one but do not parse, are counted in skipped, not fatal.
+// init records, start like one but do not parse, or are longer than any record, are counted in
+// skipped, not fatal; err is only a failure to read r.
 func Parse(r io.Reader) (inits []Init, skipped int, err error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
-		in, err := ParseLine(line)
-		if err != nil {
-			skipped++
+	br := bufio.NewReaderSize(r, maxLine)
+	long := false // inside a line longer than the buffer
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			if !long {
+				skipped++
+			}
+			long = true
 			continue
+		case long:
+			long = false
+		case len(line) > 0:
+			line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+			if in, perr := ParseLine(line); perr == nil {
+				inits = append(inits, in)
+			} else {
+				skipped++
+			}
 		}
-		inits = append(inits, in)
+		if err == io.EOF {
+			return inits, skipped, nil
+		}
+		if err != nil {
+			return inits, skipped, fmt.Errorf("inittrace: read: %w", err)
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return inits, skipped, fmt.Errorf("inittrace: read: %w", err)
-	}
-	return inits, skipped, nil
 }

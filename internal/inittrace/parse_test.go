@@ -1,6 +1,7 @@
 package inittrace
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"strings"
@@ -107,6 +108,57 @@ func FuzzParseLine(f *testing.F) {
 		again, err := ParseLine([]byte(in.String()))
 		if err != nil || again != in {
 			t.Fatalf("ParseLine(%q) = %+v; reparsing its String %q = %+v, %v", line, in, in.String(), again, err)
+		}
+	})
+}
+
+func TestParseSkipsLongLines(t *testing.T) {
+	rec := "init a/b @0.5 ms, 0.25 ms clock, 64 bytes, 2 allocs"
+	long := strings.Repeat("x", 2<<20) // a program's own 2 MiB log line
+	tests := []struct {
+		name        string
+		in          string
+		wantPkgs    int
+		wantSkipped int
+	}{
+		{"records around a long line", rec + "\n" + long + "\n" + rec + "\r\n", 2, 1},
+		{"long last line without newline", rec + "\n" + long, 1, 1},
+		{"line of exactly the buffer size", strings.Repeat("y", maxLine) + "\n" + rec, 1, 1},
+		{"empty lines", "\n\n" + rec, 1, 2},
+		{"record without newline", rec, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inits, skipped, err := Parse(strings.NewReader(tt.in))
+			if err != nil || len(inits) != tt.wantPkgs || skipped != tt.wantSkipped {
+				t.Fatalf("Parse(%d bytes) = %d inits, %d skipped, %v; want %d, %d, nil", len(tt.in), len(inits), skipped, err, tt.wantPkgs, tt.wantSkipped)
+			}
+			for _, in := range inits {
+				if in.String() != rec {
+					t.Errorf("Parse(%d bytes) record = %q, want %q", len(tt.in), in.String(), rec)
+				}
+			}
+		})
+	}
+}
+
+// FuzzParse feeds a whole stderr stream: reading from memory never fails, every line is either a
+// record or skipped, and every record is one ParseLine accepts.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("init runtime @0.026 ms, 0.21 ms clock, 0 bytes, 0 allocs\nlog line\r\n\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inits, skipped, err := Parse(bytes.NewReader(data))
+		lines := bytes.Count(data, []byte("\n"))
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			lines++
+		}
+		if err != nil || len(inits)+skipped != lines {
+			t.Fatalf("Parse(%q) = %d inits, %d skipped, %v; want %d lines in all, nil", data, len(inits), skipped, err, lines)
+		}
+		for _, in := range inits {
+			if again, err := ParseLine([]byte(in.String())); err != nil || again != in {
+				t.Fatalf("Parse(%q) record %+v does not reparse: %+v, %v", data, in, again, err)
+			}
 		}
 	})
 }
