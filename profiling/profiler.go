@@ -322,7 +322,7 @@ func (p *Profiler) closeWindow(w *window, end time.Time, done chan struct{}) {
 			}
 			p.col.account(k, time.Since(t0), skip)
 		default:
-			if late && k != KindGoroutine && k != KindHeap {
+			if late && k != KindGoroutine {
 				skip = "late window: counters re-based"
 				p.col.account(k, 0, skip)
 				p.col.baseline()
