@@ -193,7 +193,7 @@ func parseEntryName(k Kind, name string) (Entry, bool) {
 	}
 	ms, err1 := strconv.ParseInt(a, 10, 64)
 	me, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || me < ms {
+	if err1 != nil || err2 != nil || me < ms || strconv.FormatInt(ms, 10) != a || strconv.FormatInt(me, 10) != b || sanitize(src) != src {
 		return Entry{}, false
 	}
 	return Entry{Kind: k, Start: time.UnixMilli(ms).UTC(), End: time.UnixMilli(me).UTC(), Source: src, Name: string(k) + "/" + name}, true
