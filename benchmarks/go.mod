@@ -3,6 +3,7 @@ module github.com/hotpath-dev/hotpath/benchmarks
 go 1.26.0
 
 require (
+	github.com/grafana/pyroscope-go v1.5.0
 	github.com/hotpath-dev/hotpath v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
@@ -16,6 +17,12 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
 
-require github.com/felixge/httpsnoop v1.1.0 // indirect
+require (
+	github.com/felixge/fgprof v0.9.5 // indirect
+	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b // indirect
+	github.com/grafana/pyroscope-go/godeltaprof v0.1.12 // indirect
+	github.com/klauspost/compress v1.20.2 // indirect
+)
 
 replace github.com/hotpath-dev/hotpath => ../
