@@ -3,9 +3,12 @@ module github.com/hotpath-dev/hotpath
 go 1.26.0
 
 require (
-	github.com/felixge/httpsnoop v1.1.0
+	github.com/felixge/fgprof v0.9.5
 	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	go.uber.org/goleak v1.3.0
 )
 
-require github.com/ianlancetaylor/demangle v0.0.0-20250417193237-f615e6bd150b // indirect
+require (
+	github.com/felixge/httpsnoop v1.1.0
+	github.com/ianlancetaylor/demangle v0.0.0-20250417193237-f615e6bd150b // indirect
+)

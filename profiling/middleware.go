@@ -168,13 +168,13 @@ func (f LabelFilter) String() string { return f.Key + ":" + f.Value }
 
 // ParseLabelFilters parses the values of a ?label= query parameter, each "key:value" (the value may
 // contain ':' and '/', as in "route:/orders"). An empty key or a missing ':' is an error wrapping
-// ErrBadLabel. The result is sorted and free of duplicates.
+// ErrBadRequest. The result is sorted and free of duplicates.
 func ParseLabelFilters(values []string) ([]LabelFilter, error) {
 	var fs []LabelFilter
 	for _, v := range values {
 		k, val, ok := strings.Cut(v, ":")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("profiling: parse label %q: %w", v, ErrBadLabel)
+			return nil, fmt.Errorf("%w: label=%q: want key:value, such as route:/orders", ErrBadRequest, v)
 		}
 		fs = append(fs, LabelFilter{Key: k, Value: val})
 	}

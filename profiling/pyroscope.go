@@ -43,8 +43,9 @@ const (
 type PyroscopeConfig struct {
 	// URL is the Pyroscope server, e.g. "http://pyroscope:4040"; "/ingest" is appended to its path.
 	URL string
-	// App is the application name; the server appends the profile type ("checkout.cpu"). Default
-	// "hotpath". Characters other than letters, digits, '_', '-' and '.' become '_'.
+	// App is the application name; the server appends the profile type ("checkout.cpu"). Default: each
+	// window's "service" label, else "hotpath". Characters other than letters, digits, '_', '-' and '.'
+	// become '_'.
 	App string
 	// Labels are added to every window's own labels (service, instance, …) in the name's {k=v,…}.
 	Labels map[string]string
@@ -109,9 +110,6 @@ func (c PyroscopeConfig) withDefaults() (PyroscopeConfig, error) {
 	}
 	if c.SpillBytes == 0 {
 		c.SpillBytes = DefaultPyroscopeSpillBytes
-	}
-	if c.App == "" {
-		c.App = "hotpath"
 	}
 	if c.Client == nil {
 		c.Client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -186,6 +184,27 @@ func PyroscopeSink(cfg PyroscopeConfig) (*Pyroscope, error) {
 	go p.run()
 	return p, nil
 }
+
+// Send queues every pprof profile of b for pushing and returns at once; it implements Sink, so a
+// Pyroscope goes in Config.Sinks. It never blocks and never fails: what cannot be queued is counted in
+// Stats. Execution traces (KindTrace) are not pushed.
+func (p *Pyroscope) Send(_ context.Context, b *Batch) error {
+	for _, pr := range b.Profiles {
+		if !pr.Kind.isPprof() {
+			continue
+		}
+		p.push(pushWindow{Kind: string(pr.Kind), Start: pr.Start, End: pr.End, Labels: b.Labels, Data: pr.Data})
+	}
+	return nil
+}
+
+// Close is Stop; the Profiler calls it once at its own Stop, after the last batch.
+func (p *Pyroscope) Close(ctx context.Context) error { return p.Stop(ctx) }
+
+var _ interface {
+	Sink
+	sinkCloser
+} = (*Pyroscope)(nil)
 
 // push queues w for sending and returns at once. When the queue is full the oldest window is dropped.
 // After Stop it only counts w as dropped.
@@ -518,7 +537,14 @@ func (p *Pyroscope) request(ctx context.Context, w *pushWindow) (*http.Request, 
 	u, _ := url.Parse(p.cfg.URL) // validated in withDefaults
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/ingest"
 	q := url.Values{}
-	q.Set("name", appName(p.cfg.App, p.cfg.Labels, w.Labels))
+	app := p.cfg.App
+	if app == "" {
+		app = w.Labels["service"]
+	}
+	if app == "" {
+		app = "hotpath"
+	}
+	q.Set("name", appName(app, p.cfg.Labels, w.Labels))
 	q.Set("from", strconv.FormatInt(w.Start.Unix(), 10))
 	until := w.End.Unix()
 	if until <= w.Start.Unix() {

@@ -141,13 +141,13 @@ func decodeSpill(data []byte) (pushWindow, error) {
 	meta, rest, ok := bytes.Cut(data, []byte{'\n'})
 	var w pushWindow
 	if !ok {
-		return w, fmt.Errorf("profiling: pyroscope: spill file: no header line: %w", ErrBadQuery)
+		return w, fmt.Errorf("profiling: pyroscope: spill file: no header line: %w", ErrCorrupt)
 	}
 	if err := json.Unmarshal(meta, &w); err != nil {
 		return w, fmt.Errorf("profiling: pyroscope: spill file header: %w", err)
 	}
 	if w.Kind == "" || w.Start.IsZero() {
-		return w, fmt.Errorf("profiling: pyroscope: spill file header: kind or start missing: %w", ErrBadQuery)
+		return w, fmt.Errorf("profiling: pyroscope: spill file header: kind or start missing: %w", ErrCorrupt)
 	}
 	w.Data = rest
 	return w, nil

@@ -508,3 +508,45 @@ func FuzzDecodeSpill(f *testing.F) {
 		}
 	})
 }
+
+// TestPyroscopeAsProfilerSink runs a Pyroscope sink in a Profiler: each window's profiles reach the
+// server under the service's name with the window's labels, and the Profiler's Stop drains the sink.
+func TestPyroscopeAsProfilerSink(t *testing.T) {
+	srv := newFakePyroscope(t, nil)
+	sink, err := PyroscopeSink(PyroscopeConfig{URL: srv.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(Config{Service: "orders-svc", Instance: "i-7", Kinds: []Kind{KindHeap, KindGoroutine}, NoStore: true, Sinks: []Sink{sink}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(t.Context()); err != nil {
+		t.Fatalf("Flush = %v", err)
+	}
+	if err := p.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	got := map[string]ingestRequest{}
+	for _, r := range srv.got() {
+		for _, st := range r.profile.SampleType {
+			got[st.Type] = r
+		}
+	}
+	for _, typ := range []string{"inuse_space", "goroutine"} {
+		r, ok := got[typ]
+		if !ok {
+			t.Errorf("no request carried sample type %s; got %d requests", typ, len(srv.got()))
+			continue
+		}
+		if !regexp.MustCompile(`^orders-svc\{.*instance=i-7.*service=orders-svc.*\}$`).MatchString(r.name) {
+			t.Errorf("%s pushed as %q, want orders-svc{…instance=i-7…service=orders-svc…}", typ, r.name)
+		}
+		if r.sampleTypeConfig == nil {
+			t.Errorf("%s pushed without sample_type_config", typ)
+		}
+	}
+	if s := sink.Stats(); s.Sent < 2 || s.Dropped+s.Failed != 0 {
+		t.Errorf("sink Stats() = %+v, want ≥ 2 sent, none dropped or failed", s)
+	}
+}

@@ -33,8 +33,8 @@ const (
 var uiQueryKeys = []string{"kind", "from", "to", "label", "instance"}
 
 // profileSource returns the profile the query parameters select (kind, from, to, …). Label filters are
-// applied by the caller. The returned profile is not modified. An error wrapping ErrBadQuery becomes a
-// 400, ErrNoProfiles a 404.
+// applied by the caller. The returned profile is not modified. An error wrapping ErrBadRequest becomes a
+// 400, ErrNotFound a 404.
 type profileSource func(ctx context.Context, q url.Values) (*profile.Profile, error)
 
 // uiHandler serves the pprof web UI (github.com/google/pprof/driver, in process) for the profile each
@@ -57,6 +57,33 @@ type uiEntry struct {
 	used     time.Time
 }
 
+// uiProfile is the UI's profile source on a Profiler: the store's merge of kind (default cpu) over
+// [from, to), the same selection as /api/profile.
+func (p *Profiler) uiProfile(ctx context.Context, q url.Values) (*profile.Profile, error) {
+	if p.store == nil {
+		return nil, fmt.Errorf("profiling: ui: %w: the local store is off", ErrNotFound)
+	}
+	k := KindCPU
+	if q.Get("kind") != "" {
+		var err error
+		if k, err = parseKindParam(q); err != nil {
+			return nil, err
+		}
+	}
+	if !k.isPprof() {
+		return nil, fmt.Errorf("%w: kind=%s: not a pprof kind", ErrBadRequest, k)
+	}
+	from, to, err := parseRange(q, "from", "to", p.cfg.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, _, err := p.store.Merge(k, from, to)
+	return m, err
+}
+
 func newUIHandler(load profileSource) *uiHandler {
 	return &uiHandler{load: load, now: time.Now, cache: make(map[string]*uiEntry)}
 }
@@ -76,6 +103,10 @@ func (u *uiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", (&url.URL{Path: "flamegraph", RawQuery: r.URL.RawQuery}).String())
 		w.WriteHeader(http.StatusFound)
 		return
+	case "/disasm":
+		// Disassembly needs the binary and objdump, which a service endpoint does not run.
+		http.Error(w, "profiling: ui: disassembly is not served here: download the profile and run go tool pprof -http with the binary", http.StatusNotImplemented)
+		return
 	case "/saveconfig", "/deleteconfig":
 		// The driver would write pprof settings under the service user's config directory.
 		http.Error(w, "profiling: ui: saving pprof settings is disabled on a service endpoint", http.StatusForbidden)
@@ -84,12 +115,12 @@ func (u *uiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	filters, err := ParseLabelFilters(q["label"])
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpError(w, http.StatusBadRequest, err)
 		return
 	}
 	handlers, err := u.prepare(r.Context(), q, filters)
 	if err != nil {
-		http.Error(w, err.Error(), errorStatus(err))
+		httpError(w, errorStatus(err), err)
 		return
 	}
 	h, ok := handlers[sub]
@@ -102,15 +133,10 @@ func (u *uiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // errorStatus maps an error from a profile source to an HTTP status.
 func errorStatus(err error) int {
-	switch {
-	case errors.Is(err, ErrBadQuery), errors.Is(err, ErrBadLabel):
-		return http.StatusBadRequest
-	case errors.Is(err, ErrNoProfiles):
-		return http.StatusNotFound
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusServiceUnavailable
 	}
-	return http.StatusInternalServerError
+	return statusOf(err)
 }
 
 // uiKey is the canonical form of the selecting part of q.
@@ -167,7 +193,7 @@ func (u *uiHandler) build(e *uiEntry, q url.Values, filters []LabelFilter) {
 	}
 	p = FilterLabels(p, filters)
 	if len(p.Sample) == 0 && len(filters) > 0 {
-		e.err = fmt.Errorf("profiling: ui: no samples carry %v: %w", filters, ErrNoProfiles)
+		e.err = fmt.Errorf("profiling: ui: no samples carry %v: %w", filters, ErrNotFound)
 		return
 	}
 	e.handlers, e.err = driverHandlers(p)
