@@ -30,6 +30,7 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
+		{"pgo", "merge stored CPU profiles from endpoints or store directories into a default.pgo", runPGO},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
