@@ -132,7 +132,7 @@ func cpuTotals(m *profile.Profile) (int64, time.Duration, []PGOFunc) {
 
 // StorePGOWindows reads the CPU windows of the local store in dir that overlap [from, to) (a zero time
 // leaves that side open), without writing to the store. The instance of each window is read from the
-// labels the profiler wrote into it.
+// labels the profiler wrote into it, else from its file name.
 func StorePGOWindows(dir string, from, to time.Time) ([]PGOWindow, error) {
 	s, err := OpenStore(StoreConfig{Dir: dir, ReadOnly: true})
 	if err != nil {
@@ -147,7 +147,11 @@ func StorePGOWindows(dir string, from, to time.Time) ([]PGOWindow, error) {
 		if err != nil {
 			continue // vanished or corrupt: the store has dropped it
 		}
-		ws = append(ws, PGOWindow{Instance: labelsFromComments(p.Comments)["instance"], Start: e.Start, End: e.End, Profile: p})
+		instance := labelsFromComments(p.Comments)["instance"]
+		if instance == "" {
+			instance = e.Instance
+		}
+		ws = append(ws, PGOWindow{Instance: instance, Start: e.Start, End: e.End, Profile: p})
 	}
 	return ws, nil
 }

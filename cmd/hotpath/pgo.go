@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -135,7 +136,7 @@ func endpointPGOWindows(ctx context.Context, base string, from time.Time, header
 		if err != nil {
 			return nil, fmt.Errorf("pgo: source %s: window %s: %w", base, e.Start.UTC().Format(time.RFC3339), err)
 		}
-		instance := list.Labels["instance"]
+		instance := cmp.Or(e.Instance, list.Labels["instance"])
 		for _, c := range p.Comments {
 			if v, ok := strings.CutPrefix(c, "hotpath:instance="); ok {
 				instance = v
