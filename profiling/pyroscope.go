@@ -2,6 +2,7 @@ package profiling
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -134,8 +135,9 @@ type PyroscopeStats struct {
 // retrying with exponential backoff and jitter and honouring 429 with Retry-After. Safe for
 // concurrent use.
 type Pyroscope struct {
-	cfg   PyroscopeConfig
-	spill *spillDir // nil without SpillDir
+	cfg       PyroscopeConfig
+	ownClient bool      // cfg.Client was made here: its idle connections are closed at Stop
+	spill     *spillDir // nil without SpillDir
 
 	mu      sync.Mutex
 	queue   []pushWindow
@@ -165,15 +167,17 @@ type pushWindow struct {
 // PyroscopeSink starts a sink pushing to the server cfg.URL names. It returns an error wrapping
 // ErrInvalidConfig for a bad config, or one from creating cfg.SpillDir. Call Stop to release it.
 func PyroscopeSink(cfg PyroscopeConfig) (*Pyroscope, error) {
+	ownClient := cfg.Client == nil
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	p := &Pyroscope{
-		cfg:      cfg,
-		wake:     make(chan struct{}, 1),
-		draining: make(chan struct{}),
-		done:     make(chan struct{}),
+		cfg:       cfg,
+		ownClient: ownClient,
+		wake:      make(chan struct{}, 1),
+		draining:  make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	if cfg.SpillDir != "" {
 		if p.spill, err = openSpillDir(cfg.SpillDir, cfg.SpillBytes); err != nil {
@@ -243,9 +247,10 @@ func (p *Pyroscope) Stats() PyroscopeStats {
 	}
 }
 
-// Stop stops accepting windows, sends what is queued until ctx is done, then spills (with SpillDir)
-// or drops (counted) what is left, and waits for the sender goroutine. It is idempotent. It returns an
-// error wrapping ctx's error when windows were left undelivered.
+// Stop stops accepting windows, sends what is queued until ctx is done (with SpillDir, while the
+// server is down, it spills at once instead of waiting out the backoff), then spills or drops
+// (counted) what is left, and waits for the sender goroutine. It is idempotent. It returns an error
+// wrapping ctx's error when windows were dropped undelivered.
 func (p *Pyroscope) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	first := !p.stopped
@@ -261,25 +266,28 @@ func (p *Pyroscope) Stop(ctx context.Context) error {
 		<-p.done
 	}
 	p.cancel()
+	if p.ownClient {
+		p.cfg.Client.CloseIdleConnections()
+	}
 	p.mu.Lock()
 	left := p.queue
 	p.queue = nil
 	p.mu.Unlock()
-	if len(left) == 0 {
-		return nil
-	}
-	kept := 0
+	dropped := 0
 	for _, w := range left {
-		if p.spill != nil && w.spillName == "" && p.spill.put(w) == nil {
-			p.spilled.Add(1)
-			kept++
-			continue
-		}
-		if w.spillName == "" {
+		switch {
+		case w.spillName != "": // already on disk
+		case p.spill != nil && p.spill.put(w) == nil:
+			p.spilled.Add(1) // safe on disk, replayed by the next sink on this SpillDir
+		default:
 			p.dropped.Add(1)
+			dropped++
 		}
 	}
-	return fmt.Errorf("profiling: pyroscope: stop: %d windows undelivered (%d spilled): %w", len(left), kept, context.Cause(ctx))
+	if dropped > 0 {
+		return fmt.Errorf("profiling: pyroscope: stop: %d windows dropped undelivered: %w", dropped, cmp.Or(ctx.Err(), ErrStopped))
+	}
+	return nil
 }
 
 // run is the sender goroutine.
@@ -399,18 +407,26 @@ func (p *Pyroscope) idle() bool {
 }
 
 // sleep waits out a backoff. While the server is down and a spill directory is set, windows arriving
-// meanwhile go to disk instead of crowding the queue. False means Stop's ctx expired.
+// meanwhile go to disk instead of crowding the queue, and Stop ends the wait at once (what is left
+// is spilled). False means the sender should exit.
 func (p *Pyroscope) sleep(d time.Duration, down bool) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
+	spilling := down && p.spill != nil
+	draining := p.draining
+	if !spilling {
+		draining = nil // without a spill, Stop waits for the backoff (within its ctx) to deliver
+	}
 	for {
-		if down && p.spill != nil {
+		if spilling {
 			p.spillQueue()
 		}
 		select {
 		case <-t.C:
 			return true
 		case <-p.stopCtx.Done():
+			return false
+		case <-draining:
 			return false
 		case <-p.wake:
 		}

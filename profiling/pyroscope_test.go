@@ -155,7 +155,7 @@ func (f *fakePyroscope) count() int {
 }
 
 // testWindow returns a window of kind with a real pprof body whose one sample has value v.
-func testWindow(t *testing.T, kind string, start time.Time, v int64) pushWindow {
+func testWindow(t testing.TB, kind string, start time.Time, v int64) pushWindow {
 	t.Helper()
 	types := map[string][]*profile.ValueType{
 		"cpu":   {{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
@@ -368,8 +368,8 @@ func TestPyroscopeOutage(t *testing.T) {
 	// Everything ends up on disk (none dropped, none held in memory).
 	err := stop(t, p, 200*time.Millisecond)
 	s := p.Stats()
-	if s.Dropped != 0 || s.Sent != 0 || s.Spilled != n {
-		t.Fatalf("Stats() after an outage = %+v (Stop: %v), want %d spilled, none dropped or sent", s, err, n)
+	if s.Dropped != 0 || s.Sent != 0 || s.Spilled != n || err != nil {
+		t.Fatalf("Stats() after an outage = %+v (Stop: %v), want %d spilled, none dropped or sent, Stop nil", s, err, n)
 	}
 
 	down.Store(false)
@@ -549,4 +549,34 @@ func TestPyroscopeAsProfilerSink(t *testing.T) {
 	if s := sink.Stats(); s.Sent < 2 || s.Dropped+s.Failed != 0 {
 		t.Errorf("sink Stats() = %+v, want ≥ 2 sent, none dropped or failed", s)
 	}
+}
+
+// BenchmarkPyroscopeSend measures what Send costs the profiler's sink goroutine while the server does
+// not answer: the queue is full, so every window displaces the oldest. It never waits on the network.
+func BenchmarkPyroscopeSend(b *testing.B) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(block)
+	p, err := PyroscopeSink(PyroscopeConfig{URL: srv.URL, Timeout: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		p.Stop(ctx) // drops what is queued: the server never answers
+	}()
+	w := testWindow(b, "cpu", t0, 1)
+	batch := &Batch{Start: w.Start, End: w.End, Labels: w.Labels, Profiles: []Profile{{Kind: KindCPU, Start: w.Start, End: w.End, Data: w.Data}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Send(context.Background(), batch)
+	}
+	b.ReportMetric(float64(p.Stats().Dropped)/float64(b.N), "dropped/op")
 }
