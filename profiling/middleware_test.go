@@ -239,32 +239,3 @@ func FuzzParseLabelFilters(f *testing.F) {
 		FilterLabels(routeProfile(), fs)
 	})
 }
-
-// BenchmarkRouteLabels measures what the middleware adds to a request, side by side with the bare mux.
-func BenchmarkRouteLabels(b *testing.B) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	for _, bb := range []struct {
-		name string
-		h    http.Handler
-	}{
-		{"mux", mux},
-		{"labels", RouteLabels(mux, MiddlewareConfig{})},
-		{"labels+observe", RouteLabels(mux, MiddlewareConfig{Observe: func(RequestInfo) {}})},
-	} {
-		b.Run(bb.name, func(b *testing.B) {
-			req := httptest.NewRequest("GET", "/orders/42", nil)
-			w := discardWriter{h: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				bb.h.ServeHTTP(w, req)
-			}
-		})
-	}
-}
-
-type discardWriter struct{ h http.Header }
-
-func (d discardWriter) Header() http.Header         { return d.h }
-func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (d discardWriter) WriteHeader(int)             {}

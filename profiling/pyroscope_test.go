@@ -550,33 +550,3 @@ func TestPyroscopeAsProfilerSink(t *testing.T) {
 		t.Errorf("sink Stats() = %+v, want ≥ 2 sent, none dropped or failed", s)
 	}
 }
-
-// BenchmarkPyroscopeSend measures what Send costs the profiler's sink goroutine while the server does
-// not answer: the queue is full, so every window displaces the oldest. It never waits on the network.
-func BenchmarkPyroscopeSend(b *testing.B) {
-	block := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-block:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(block)
-	p, err := PyroscopeSink(PyroscopeConfig{URL: srv.URL, Timeout: time.Minute})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-		defer cancel()
-		p.Stop(ctx) // drops what is queued: the server never answers
-	}()
-	w := testWindow(b, "cpu", t0, 1)
-	batch := &Batch{Start: w.Start, End: w.End, Labels: w.Labels, Profiles: []Profile{{Kind: KindCPU, Start: w.Start, End: w.End, Data: w.Data}}}
-	b.ReportAllocs()
-	for b.Loop() {
-		p.Send(context.Background(), batch)
-	}
-	b.ReportMetric(float64(p.Stats().Dropped)/float64(b.N), "dropped/op")
-}
