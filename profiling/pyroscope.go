@@ -175,6 +175,7 @@ func PyroscopeSink(cfg PyroscopeConfig) (*Pyroscope, error) {
 	p := &Pyroscope{
 		cfg:       cfg,
 		ownClient: ownClient,
+		queue:     make([]pushWindow, 0, cfg.Queue),
 		wake:      make(chan struct{}, 1),
 		draining:  make(chan struct{}),
 		done:      make(chan struct{}),
@@ -220,8 +221,7 @@ func (p *Pyroscope) push(w pushWindow) {
 		return
 	}
 	if len(p.queue) >= p.cfg.Queue {
-		clear(p.queue[:1])
-		p.queue = p.queue[1:]
+		p.popFrontLocked()
 		p.dropped.Add(1)
 	}
 	p.queue = append(p.queue, w)
@@ -367,9 +367,7 @@ func (p *Pyroscope) run() {
 func (p *Pyroscope) next() *pushWindow {
 	p.mu.Lock()
 	if len(p.queue) > 0 {
-		w := p.queue[0]
-		clear(p.queue[:1])
-		p.queue = p.queue[1:]
+		w := p.popFrontLocked()
 		p.mu.Unlock()
 		return &w
 	}
@@ -382,6 +380,16 @@ func (p *Pyroscope) next() *pushWindow {
 		return nil
 	}
 	return &w
+}
+
+// popFrontLocked removes and returns the oldest queued window. The queue keeps its backing array
+// (at most Queue windows, moved down by one), so a full queue costs no allocation per window.
+func (p *Pyroscope) popFrontLocked() pushWindow {
+	w := p.queue[0]
+	n := copy(p.queue, p.queue[1:])
+	p.queue[n] = pushWindow{}
+	p.queue = p.queue[:n]
+	return w
 }
 
 func (p *Pyroscope) requeueFront(w *pushWindow) {
@@ -436,8 +444,9 @@ func (p *Pyroscope) sleep(d time.Duration, down bool) bool {
 // spillQueue moves every queued window to the spill directory.
 func (p *Pyroscope) spillQueue() {
 	p.mu.Lock()
-	ws := p.queue
-	p.queue = nil
+	ws := slices.Clone(p.queue)
+	clear(p.queue)
+	p.queue = p.queue[:0]
 	p.mu.Unlock()
 	for _, w := range ws {
 		if err := p.spill.put(w); err != nil {

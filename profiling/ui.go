@@ -30,7 +30,7 @@ const (
 
 // uiQueryKeys are the query parameters that select the profile; every other parameter belongs to the
 // pprof UI (si, f, h, …) and does not change which profile is loaded.
-var uiQueryKeys = []string{"kind", "from", "to", "label", "instance"}
+var uiQueryKeys = []string{"kind", "from", "to", "label"}
 
 // profileSource returns the profile the query parameters select (kind, from, to, …). Label filters are
 // applied by the caller. The returned profile is not modified. An error wrapping ErrBadRequest becomes a
