@@ -83,7 +83,8 @@ type Config struct {
 	BlockRate int
 	// GoroutineLimit is the ceiling for the goroutine profile (see DefaultGoroutineLimit); -1 means none.
 	GoroutineLimit int
-	// WallGoroutineLimit is the ceiling for the wall-clock profile (see DefaultWallGoroutineLimit).
+	// WallGoroutineLimit is the ceiling for the wall-clock profile (see DefaultWallGoroutineLimit); -1
+	// means none.
 	WallGoroutineLimit int
 
 	// Dir is the local store's directory. Default under os.UserCacheDir().

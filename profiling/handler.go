@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
@@ -29,6 +30,7 @@ import (
 //	                                        (&label=key:value, repeatable, keeps matching samples)
 //	GET /api/diff?kind=&from=&to=&base_from=&base_to=
 //	                                        head range minus base range (pprof)
+//	GET /api/file?name=                     one stored file as written (a window, a capture, a trace)
 //	GET /api/stats                          the profiler's own cost (JSON)
 //	GET /debug/pprof/profile?seconds=N      CPU profile via the profiler's CPU owner
 //	GET /debug/pprof/trace?seconds=N        execution trace
@@ -40,6 +42,7 @@ func (p *Profiler) Handler() http.Handler {
 	mux.HandleFunc("GET /api/profiles", p.serveList)
 	mux.HandleFunc("GET /api/profile", p.serveProfile)
 	mux.HandleFunc("GET /api/diff", p.serveDiff)
+	mux.HandleFunc("GET /api/file", p.serveFile)
 	mux.HandleFunc("GET /api/stats", p.serveStats)
 	mux.HandleFunc("GET /debug/pprof/{$}", p.servePprofIndex)
 	mux.HandleFunc("GET /debug/pprof/profile", p.serveCPU)
@@ -92,7 +95,7 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt):
 		return http.StatusNotFound
 	case errors.Is(err, ErrBusy):
 		return http.StatusTooManyRequests
@@ -244,6 +247,26 @@ func writeBytes(w http.ResponseWriter, b []byte, name string) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
+}
+
+// serveFile serves one stored file by its index name; only names in the index are served, so no path
+// outside the store can be named.
+func (p *Profiler) serveFile(w http.ResponseWriter, r *http.Request) {
+	if !p.needStore(w) {
+		return
+	}
+	name := r.URL.Query().Get("name")
+	e, ok := p.store.Lookup(name)
+	if !ok {
+		httpError(w, http.StatusNotFound, fmt.Errorf("profiling: file %q: %w", name, ErrNotFound))
+		return
+	}
+	b, err := p.store.Read(e)
+	if err != nil {
+		httpError(w, statusOf(err), err)
+		return
+	}
+	writeBytes(w, b, path.Base(e.Name))
 }
 
 func (p *Profiler) serveStats(w http.ResponseWriter, r *http.Request) {

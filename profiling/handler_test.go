@@ -80,6 +80,7 @@ func TestHandlerBadRequests(t *testing.T) {
 		{"/debug/pprof/heap?seconds=1&debug=1", 400, "cannot be combined"},
 		{"/debug/pprof/nosuch", 404, "unknown profile"},
 		{"/debug/pprof/cmdline", 404, "cmdline is off"},
+		{"/api/file?name=../../etc/passwd", 404, "no profile in range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -140,6 +141,10 @@ func TestHandlerRangeAPI(t *testing.T) {
 		if strings.HasPrefix(path, "/api/diff") && len(pr.Sample) == 0 {
 			t.Errorf("GET %s: no samples", path)
 		}
+	}
+	code, body = get(t, srv, "/api/file?name="+list.Entries[0].Name)
+	if _, err := profile.ParseData(body); code != 200 || err != nil {
+		t.Errorf("GET /api/file?name=%s = %d, %v; want a profile", list.Entries[0].Name, code, err)
 	}
 	for _, path := range []string{"/", "/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/api/stats"} {
 		if code, body := get(t, srv, path); code != 200 || len(body) == 0 {

@@ -300,6 +300,7 @@ func (p *Profiler) closeWindow(w *window, end time.Time, done chan struct{}) {
 		b.Start = start
 	}
 	n := runtime.NumGoroutine()
+	rebase := false
 	for _, k := range p.cfg.Kinds {
 		var (
 			pr   *profile.Profile
@@ -325,7 +326,7 @@ func (p *Profiler) closeWindow(w *window, end time.Time, done chan struct{}) {
 			if late && k != KindGoroutine {
 				skip = "late window: counters re-based"
 				p.col.account(k, 0, skip)
-				p.col.baseline()
+				rebase = true
 				break
 			}
 			pr, skip = p.col.collect(k, start, end, w.seq)
@@ -344,6 +345,9 @@ func (p *Profiler) closeWindow(w *window, end time.Time, done chan struct{}) {
 		p.col.produced(k, len(data), time.Since(t0))
 		ps, pe := time.Unix(0, pr.TimeNanos), time.Unix(0, pr.TimeNanos+pr.DurationNanos)
 		b.Profiles = append(b.Profiles, Profile{Kind: k, Start: ps, End: pe, Data: data, Source: "window"})
+	}
+	if rebase {
+		p.col.baseline() // the next window's deltas start from now
 	}
 	p.col.update(func(s *Stats) { s.Windows++; s.Goroutines = n })
 	p.q.push(item{b: b, done: done})

@@ -416,6 +416,18 @@ func (s *Store) Merge(k Kind, from, to time.Time) (*profile.Profile, []Entry, er
 	return m, used, nil
 }
 
+// Lookup returns the entry whose Name is name (as listed by List), if the index has it.
+func (s *Store) Lookup(name string) (Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.entries {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
 // Size returns the store's total bytes and file count.
 func (s *Store) Size() (bytes int64, files int) {
 	s.mu.Lock()

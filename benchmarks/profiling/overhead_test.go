@@ -142,7 +142,11 @@ func p99(lat []time.Duration) time.Duration {
 
 // BenchmarkOverhead: each iteration is one round that loads every mode for -overhead.duration, in a
 // rotated order. Metrics per mode: requests/s, p99 latency, peak RSS; and the throughput loss of each
-// profiler against no profiler. Compare rounds with benchstat (-count=N).
+// profiler against no profiler. Compare rounds with benchstat (-count=N). The numbers in the README:
+//
+//	cd benchmarks && go test -run '^$' -bench Overhead -benchtime=3x -count=3 ./profiling -args -overhead.duration=20s
+//
+// (flags of this package go after -args: the go command does not pass them through otherwise).
 func BenchmarkOverhead(b *testing.B) {
 	var uploads atomic.Int64
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
