@@ -223,7 +223,13 @@ func TestUIOnProfiler(t *testing.T) {
 	}
 	p, srv := hotService(t)
 	es := p.Store().List(KindCPU, time.Time{}, time.Time{})
-	window := fmt.Sprintf("from=%s&to=%s", url.QueryEscape(es[0].Start.Format(time.RFC3339Nano)), url.QueryEscape(es[0].End.Format(time.RFC3339Nano)))
+	full := es[0] // the longest window: the first one is partial (it ends at the next period boundary)
+	for _, e := range es {
+		if e.End.Sub(e.Start) > full.End.Sub(full.Start) {
+			full = e
+		}
+	}
+	window := fmt.Sprintf("from=%s&to=%s", url.QueryEscape(full.Start.Format(time.RFC3339Nano)), url.QueryEscape(full.End.Format(time.RFC3339Nano)))
 	runUICases(t, srv.URL, []uiCase{
 		{"index links to the UI", "/", http.StatusOK, `href="ui/?kind=cpu&amp;from=-1h"`, ""},
 		{"index links windows to the UI", "/", http.StatusOK, `href="ui/?kind=cpu&amp;from=` + strings.ReplaceAll(es[len(es)-1].Start.UTC().Format(time.RFC3339Nano), ":", "%3a") + "&amp;to=", ""},
