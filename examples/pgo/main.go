@@ -173,7 +173,7 @@ func compare(ctx context.Context, root, work, pgo string, runs int) error {
 			return err
 		}
 	}
-	samples := map[string][]float64{}
+	samples := map[string][]float64{} // "before sec/op", "after cpu-ns/op", …
 	for range runs {
 		for _, name := range []string{"before", "after"} {
 			out, err := exec.CommandContext(ctx, bins[name], "-test.run=^$", "-test.bench=^BenchmarkTotal$", "-test.benchtime=300ms", "-test.count=1").Output()
@@ -184,7 +184,10 @@ func compare(ctx context.Context, root, work, pgo string, runs int) error {
 			for r.Scan() {
 				if res, ok := r.Result().(*benchfmt.Result); ok {
 					if v, ok := res.Value("sec/op"); ok {
-						samples[name] = append(samples[name], v*1e9)
+						samples[name+" ns/op"] = append(samples[name+" ns/op"], v*1e9)
+					}
+					if v, ok := res.Value("cpu-ns/op"); ok {
+						samples[name+" cpu-ns/op"] = append(samples[name+" cpu-ns/op"], v)
 					}
 				}
 			}
@@ -193,11 +196,16 @@ func compare(ctx context.Context, root, work, pgo string, runs int) error {
 			}
 		}
 	}
-	a := benchmath.NewSample(samples["before"], &benchmath.DefaultThresholds)
-	b := benchmath.NewSample(samples["after"], &benchmath.DefaultThresholds)
-	sa, sb := benchmath.AssumeNothing.Summary(a, 0.95), benchmath.AssumeNothing.Summary(b, 0.95)
-	c := benchmath.AssumeNothing.Compare(a, b)
 	fmt.Printf("  %-22s %14s %14s %s\n", "", "without PGO", "with PGO", "")
-	fmt.Printf("  %-22s %10.0f ±%-3s %10.0f ±%-3s %s (%s)\n", "shop.Total ns/op", sa.Center, sa.PctRangeString(), sb.Center, sb.PctRangeString(), c.FormatDelta(sa.Center, sb.Center), c)
+	for _, unit := range []string{"ns/op", "cpu-ns/op"} {
+		if len(samples["before "+unit]) == 0 {
+			continue
+		}
+		a := benchmath.NewSample(samples["before "+unit], &benchmath.DefaultThresholds)
+		b := benchmath.NewSample(samples["after "+unit], &benchmath.DefaultThresholds)
+		sa, sb := benchmath.AssumeNothing.Summary(a, 0.95), benchmath.AssumeNothing.Summary(b, 0.95)
+		c := benchmath.AssumeNothing.Compare(a, b)
+		fmt.Printf("  %-22s %10.0f ±%-3s %10.0f ±%-3s %s (%s)\n", "shop.Total "+unit, sa.Center, sa.PctRangeString(), sb.Center, sb.PctRangeString(), c.FormatDelta(sa.Center, sb.Center), c)
+	}
 	return nil
 }
