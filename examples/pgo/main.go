@@ -186,8 +186,8 @@ func compare(ctx context.Context, root, work, pgo string, runs int) error {
 					if v, ok := res.Value("sec/op"); ok {
 						samples[name+" ns/op"] = append(samples[name+" ns/op"], v*1e9)
 					}
-					if v, ok := res.Value("cpu-ns/op"); ok {
-						samples[name+" cpu-ns/op"] = append(samples[name+" cpu-ns/op"], v)
+					if v, ok := res.Value("cpu-sec/op"); ok { // benchfmt normalises cpu-ns/op to seconds
+						samples[name+" cpu-ns/op"] = append(samples[name+" cpu-ns/op"], v*1e9)
 					}
 				}
 			}
