@@ -240,6 +240,7 @@ func TestPyroscopeFaults(t *testing.T) {
 		cfg       PyroscopeConfig
 		want      PyroscopeStats
 		minGap    time.Duration // least time between the last two requests
+		retriesGE bool          // want.Retries is a lower bound (a loaded machine may time out a retry too)
 	}{
 		{name: "500 then ok", responses: []func(http.ResponseWriter, *http.Request){status(500), status(502)},
 			want: PyroscopeStats{Sent: 1, Retries: 2}},
@@ -248,7 +249,7 @@ func TestPyroscopeFaults(t *testing.T) {
 		{name: "503 with HTTP-date Retry-After", responses: []func(http.ResponseWriter, *http.Request){retryAfterDate(1500 * time.Millisecond)},
 			want: PyroscopeStats{Sent: 1, Retries: 1}, minGap: time.Second},
 		{name: "timeout then ok", responses: []func(http.ResponseWriter, *http.Request){hang},
-			cfg: PyroscopeConfig{Timeout: 500 * time.Millisecond}, want: PyroscopeStats{Sent: 1, Retries: 1}},
+			cfg: PyroscopeConfig{Timeout: 500 * time.Millisecond}, want: PyroscopeStats{Sent: 1, Retries: 1}, retriesGE: true},
 		{name: "400 is not retried", responses: []func(http.ResponseWriter, *http.Request){status(400)},
 			want: PyroscopeStats{Failed: 1}},
 		{name: "out of attempts", responses: []func(http.ResponseWriter, *http.Request){status(500), status(500), status(500)},
@@ -271,7 +272,11 @@ func TestPyroscopeFaults(t *testing.T) {
 			if err := stop(t, p, 20*time.Second); err != nil {
 				t.Fatalf("Stop = %v", err)
 			}
-			if got := p.Stats(); got != tt.want {
+			got := p.Stats()
+			if tt.retriesGE && got.Retries >= tt.want.Retries {
+				got.Retries = tt.want.Retries
+			}
+			if got != tt.want {
 				t.Errorf("Stats() = %+v, want %+v", got, tt.want)
 			}
 			if tt.minGap > 0 {
