@@ -17,3 +17,5 @@ require (
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 )
+
+require github.com/ianlancetaylor/demangle v0.0.0-20250417193237-f615e6bd150b // indirect

@@ -3,6 +3,7 @@ module github.com/hotpath-dev/hotpath/benchmarks
 go 1.26.0
 
 require (
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/grafana/pyroscope-go v1.5.0
 	github.com/hotpath-dev/hotpath v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
@@ -20,8 +21,8 @@ require (
 require (
 	github.com/felixge/fgprof v0.9.5 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
-	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b // indirect
 	github.com/grafana/pyroscope-go/godeltaprof v0.1.12 // indirect
+	github.com/ianlancetaylor/demangle v0.0.0-20250417193237-f615e6bd150b // indirect
 	github.com/klauspost/compress v1.20.2 // indirect
 )
 

@@ -75,6 +75,44 @@
 // reason, and stops work when the request's context ends. /debug/pprof/cmdline is off unless
 // Config.EnableCmdline is set.
 //
+// # Web UI
+//
+// Handler serves the pprof web UI (flame graph, top, graph, source, peek) for any stored range at
+// /ui/?kind=cpu&from=-1h&to=now (kind defaults to cpu; from and to as for /api/profile; label filters
+// as below). It runs github.com/google/pprof's driver in process: the driver gets the merged profile
+// through its Fetch hook and hands over its handlers through its HTTPServer hook, so nothing listens,
+// nothing is fetched over the network, no binary is opened (source listings come from the profile's
+// file and line data; disassembly is not served) and no pprof settings file is written. The last four
+// prepared selections are kept for 15 s, so moving between views does not merge the store again. The
+// graph view needs Graphviz's dot on PATH. The index page links each kind and each window to it.
+//
+// # Route labels
+//
+// [RouteLabels] runs each request under the pprof labels route (the ServeMux pattern, never the raw
+// path) and method, so CPU and goroutine profiles split by endpoint; [Do] adds labels around any code.
+// /api/profile, /api/diff and /ui/ keep only the samples carrying ?label=key:value (repeatable, all
+// must match), e.g. ?label=route:/orders/{id}. The middleware passes the ResponseWriter through
+// untouched, or, when MiddlewareConfig.Observe is set, wraps it with github.com/felixge/httpsnoop,
+// which keeps http.Flusher, http.Hijacker, io.ReaderFrom and http.Pusher.
+//
+// # Pushing to Pyroscope
+//
+// [PyroscopeSink] returns a Sink for Config.Sinks that pushes every window to a Grafana Pyroscope
+// server through its HTTP ingest API (POST /ingest?name=app{labels}&from=&until=&format=pprof with the
+// pprof in a multipart "profile" field and a "sample_type_config" field for kinds the server does not
+// know by name). Send never blocks: windows wait in a bounded queue that drops the oldest; one
+// goroutine sends them, retrying with exponential backoff and jitter and honouring 429/503
+// Retry-After; with PyroscopeConfig.SpillDir, windows go to disk while the server is unreachable and
+// are replayed when it answers again. [Pyroscope.Stats] counts sent, dropped, failed, retried,
+// spilled and replayed windows.
+//
+// # PGO
+//
+// [MergePGO] merges CPU windows into a profile for `go build -pgo`, keeping only windows of the most
+// common length so each weighs the same; [StorePGOWindows] reads them from a store directory. The
+// command `hotpath pgo -o default.pgo [-window 1h] SOURCE...` does both for endpoints and store
+// directories and prints what the profile covers.
+//
 // # Concurrency
 //
 // A Profiler and a Store are safe for concurrent use. Start returns at once; Stop waits for every
@@ -85,5 +123,6 @@
 // Files of this package owned by the continuous profiler: atomic.go batch.go clock.go collect.go
 // config.go cpu.go delta.go doc.go errors.go handler.go index.go kind.go labels.go profiler.go query.go
 // queue.go routes.go store.go wall.go and their _test.go files. Features built on it add routes in
-// routes.go (extraRoutes) and keep to files of their own.
+// routes.go (extraRoutes) and keep to files of their own: ui.go (web UI), middleware.go (route labels,
+// label filters), pyroscope.go and pyroscope_spill.go (Pyroscope sink), pgo.go (PGO merge).
 package profiling

@@ -27,6 +27,7 @@ import (
 //	GET /                                   index page
 //	GET /api/profiles?kind=&from=&to=       stored entries (JSON)
 //	GET /api/profile?kind=&from=&to=        one merged pprof for the range
+//	                                        (&label=key:value, repeatable, keeps matching samples)
 //	GET /api/diff?kind=&from=&to=&base_from=&base_to=
 //	                                        head range minus base range (pprof)
 //	GET /api/file?name=                     one stored file as written (a window, a capture, a trace)
@@ -160,8 +161,18 @@ func (p *Profiler) mergeQuery(r *http.Request, fromKey, toKey string) (*profile.
 	if err := r.Context().Err(); err != nil {
 		return nil, err
 	}
+	filters, err := ParseLabelFilters(q["label"])
+	if err != nil {
+		return nil, err
+	}
 	m, _, err := p.store.Merge(k, from, to)
-	return m, err
+	if err != nil || len(filters) == 0 {
+		return m, err
+	}
+	if m = FilterLabels(m, filters); len(m.Sample) == 0 {
+		return nil, fmt.Errorf("profiling: %w: no samples carry %v", ErrNotFound, filters)
+	}
+	return m, nil
 }
 
 func (p *Profiler) serveProfile(w http.ResponseWriter, r *http.Request) {

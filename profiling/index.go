@@ -7,7 +7,8 @@ import (
 )
 
 var indexPage = template.Must(template.New("index").Funcs(template.FuncMap{
-	"ts": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"rfc": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 }).Parse(`<!doctype html>
 <meta charset="utf-8">
 <title>hotpath profiles · {{.Labels.service}}</title>
@@ -15,13 +16,13 @@ var indexPage = template.Must(template.New("index").Funcs(template.FuncMap{
 <h1>{{.Labels.service}} <small>{{.Labels.version}} · {{.Labels.instance}} · pgo={{.Labels.pgo}}</small></h1>
 <p>Window {{.Period}}, kinds {{range .Kinds}}<code>{{.}}</code> {{end}}— {{.Files}} files, {{.Bytes}} bytes in <code>{{.Dir}}</code>.</p>
 <h2>Last hour, merged</h2>
-<ul>{{range .Kinds}}<li><a href="api/profile?kind={{.}}&amp;from=-1h">{{.}}</a>
+<ul>{{range .Kinds}}<li><a href="api/profile?kind={{.}}&amp;from=-1h">{{.}}</a> · <a href="ui/?kind={{.}}&amp;from=-1h">flame graph</a>
 {{end}}</ul>
 {{with .Extra}}<h2>More</h2><ul>{{range .}}<li><a href="{{.Href}}">{{.Title}}</a>
 {{end}}</ul>{{end}}
 <h2>Latest windows</h2>
 <table><tr><th>kind<th>start<th>end<th>source<th>bytes
-{{range .Entries}}<tr><td>{{.Kind}}<td>{{ts .Start}}<td>{{ts .End}}<td>{{.Source}}<td>{{.Size}}
+{{range .Entries}}<tr><td>{{.Kind}}<td>{{ts .Start}}<td>{{ts .End}}<td>{{.Source}}<td>{{.Size}}{{if ne .Kind "trace"}}<td><a href="ui/?kind={{.Kind}}&amp;from={{rfc .Start}}&amp;to={{rfc .End}}">view</a>{{end}}
 {{end}}</table>
 <h2>Profiler cost</h2>
 <table><tr><th>kind<th>collected<th>skipped<th>bytes<th>collect time<th>last skip

@@ -16,6 +16,7 @@ type route struct {
 func (p *Profiler) extraRoutes() []route {
 	return []route{
 		// web UI, Pyroscope, PGO (issue 6): /ui/ goes here.
+		{"GET /ui/", "pprof web UI: flame graph, top, graph, source, peek (CPU, every stored window)", http.StripPrefix("/ui", newUIHandler(p.uiProfile))},
 
 		// signals and triggers (issue 7): /metrics and /api/signals go here.
 

@@ -37,6 +37,7 @@ func commands() []command {
 		{"check", "enforce //hotpath: directives (inline, noescape, nobce, devirt) against the compiler", runCheck},
 		{"diff", "compare two escape reports: regressions, improvements, other changes", runDiff},
 		{"version", "print hotpath's version and the Go toolchain it was built with", runVersion},
+		{"pgo", "merge stored CPU profiles from endpoints or store directories into a default.pgo", runPGO},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds

@@ -1,0 +1,41 @@
+// Package routelabels measures what profiling.RouteLabels adds to a request, side by side with the
+// bare ServeMux it wraps.
+package routelabels
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/hotpath-dev/hotpath/profiling"
+)
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardWriter) WriteHeader(int)             {}
+
+// BenchmarkRouteLabels serves GET /orders/42 through the bare mux, through RouteLabels, and through
+// RouteLabels with an Observe hook (which wraps the writer with httpsnoop).
+func BenchmarkRouteLabels(b *testing.B) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, bb := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"mux", mux},
+		{"labels", profiling.RouteLabels(mux, profiling.MiddlewareConfig{})},
+		{"labels+observe", profiling.RouteLabels(mux, profiling.MiddlewareConfig{Observe: func(profiling.RequestInfo) {}})},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/orders/42", nil)
+			w := discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				bb.h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
