@@ -1,0 +1,224 @@
+package profiling
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// SignalsReport is the body of GET /api/signals.
+type SignalsReport struct {
+	Limits   ContainerLimits `json:"limits"`
+	LimitErr string          `json:"limits_error,omitempty"`
+	Interval string          `json:"interval"`
+	Latest   Point           `json:"latest"`
+	Routes   []RouteSignals  `json:"routes"` // latest interval; the first is the total
+	Rules    []RuleStatus    `json:"rules"`
+	Captures []Capture       `json:"captures"`
+	History  []Point         `json:"history"`
+}
+
+// Report assembles what /api/signals serves, with the history since `since`.
+func (m *Monitor) Report(since time.Time) SignalsReport {
+	p, routes := m.Latest()
+	r := SignalsReport{Limits: m.limits, Interval: m.cfg.Interval.String(), Latest: p, Routes: routes,
+		Rules: m.Rules(), Captures: m.Captures(), History: m.History(since)}
+	if m.limErr != nil {
+		r.LimitErr = m.limErr.Error()
+	}
+	return r
+}
+
+// SignalsHandler serves GET /api/signals as JSON. The query parameter
+// `since` (a Go duration, default 5m, at most the configured History) picks
+// how much history is included; a bad value gets 400 with the reason.
+func (m *Monitor) SignalsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		since := 5 * time.Minute
+		if s := r.URL.Query().Get("since"); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 {
+				http.Error(w, fmt.Sprintf("profiling: api/signals: bad since %q: want a duration like 15m", s), http.StatusBadRequest)
+				return
+			}
+			since = min(d, m.cfg.History)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		enc.Encode(m.Report(m.cfg.now().Add(-since)))
+	})
+}
+
+// CaptureFileHandler serves GET ?id=ID&file=NAME from the built-in capture
+// directory (CaptureConfig.Dir). It 404s for anything that is not a file of
+// a listed capture.
+func (m *Monitor) CaptureFileHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, file := r.URL.Query().Get("id"), r.URL.Query().Get("file")
+		ds, ok := m.cap.store.(*dirStore)
+		if !ok || !m.cap.has(id, file) {
+			http.Error(w, fmt.Sprintf("profiling: capture file: no file %q in capture %q", file, id), http.StatusNotFound)
+			return
+		}
+		f, err := os.Open(filepath.Join(ds.dir, id, file))
+		if err != nil {
+			http.Error(w, "profiling: capture file: "+err.Error(), http.StatusNotFound)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", id+"-"+file))
+		io.Copy(w, f)
+	})
+}
+
+// chart is one small SVG chart of the index page.
+type chart struct {
+	title string
+	unit  string // "s", "B", "%", ""
+	value func(*Point) float64
+}
+
+var charts = []chart{
+	{"scheduler latency p99", "s", func(p *Point) float64 { return p.SchedLatency.P99 }},
+	{"GC pause max", "s", func(p *Point) float64 { return p.GCPause.Max }},
+	{"GC CPU", "%", func(p *Point) float64 { return p.GCCPUFraction }},
+	{"CPU of limit", "%", func(p *Point) float64 { return p.CPUUtilization }},
+	{"goroutines", "", func(p *Point) float64 { return float64(p.Goroutines) }},
+	{"heap live", "B", func(p *Point) float64 { return float64(p.HeapLive) }},
+	{"memory headroom", "B", func(p *Point) float64 { return float64(p.MemoryHeadroom) }},
+	{"requests/s", "", func(p *Point) float64 { return p.HTTP.Throughput }},
+	{"HTTP p99", "s", func(p *Point) float64 { return p.HTTP.Latency.P99 }},
+	{"HTTP errors", "%", func(p *Point) float64 { return p.HTTP.ErrorRatio }},
+}
+
+// chartWidth is the number of columns of a chart: an hour at 1s is bucketed
+// 15 samples a column, keeping each bucket's maximum so a spike stays visible.
+const chartWidth = 240
+
+// WriteIndexSection writes the index page's "signals" section: the last
+// hour as small server-rendered SVG charts (no script, no CDN), the rules
+// and the captures.
+func (m *Monitor) WriteIndexSection(w io.Writer) error {
+	now := m.cfg.now()
+	hist := m.History(now.Add(-time.Hour))
+	var b strings.Builder
+	b.WriteString(`<section id="signals"><h2>Signals (last hour)</h2><div style="display:flex;flex-wrap:wrap;gap:8px">`)
+	for _, c := range charts {
+		writeChart(&b, c, hist)
+	}
+	b.WriteString(`</div>`)
+	writeRules(&b, m.Rules())
+	writeCaptures(&b, m.Captures(), m.cap.store != nil)
+	b.WriteString(`</section>`)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeChart(b *strings.Builder, c chart, hist []Point) {
+	cols := make([]float64, 0, chartWidth)
+	per := max((len(hist)+chartWidth-1)/chartWidth, 1)
+	for i := 0; i < len(hist); i += per {
+		v := 0.0
+		for j := i; j < min(i+per, len(hist)); j++ {
+			v = max(v, c.value(&hist[j]))
+		}
+		cols = append(cols, v)
+	}
+	top, last := 0.0, 0.0
+	for _, v := range cols {
+		top = max(top, v)
+	}
+	if len(cols) > 0 {
+		last = cols[len(cols)-1]
+	}
+	fmt.Fprintf(b, `<figure style="margin:0"><figcaption style="font:12px sans-serif">%s: %s (max %s)</figcaption>`,
+		html.EscapeString(c.title), formatUnit(last, c.unit), formatUnit(top, c.unit))
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="48" viewBox="0 0 %d 48" role="img" aria-label="%s"><rect width="100%%" height="100%%" fill="#f6f6f6"/>`,
+		chartWidth, chartWidth, html.EscapeString(c.title))
+	if len(cols) > 1 && top > 0 {
+		b.WriteString(`<polyline fill="none" stroke="#c0392b" stroke-width="1" points="`)
+		for i, v := range cols {
+			fmt.Fprintf(b, "%d,%.1f ", i*(chartWidth-1)/(len(cols)-1), 46-44*v/top)
+		}
+		b.WriteString(`"/>`)
+	}
+	b.WriteString(`</svg></figure>`)
+}
+
+func writeRules(b *strings.Builder, rules []RuleStatus) {
+	if len(rules) == 0 {
+		return
+	}
+	b.WriteString(`<h3>Trigger rules</h3><table><tr><th>rule</th><th>signal</th><th>value</th><th>baseline</th><th>fired</th><th>cooldown</th><th>capped</th></tr>`)
+	for _, r := range rules {
+		fmt.Fprintf(b, `<tr><td>%s</td><td>%s</td><td>%.4g</td><td>%.4g</td><td>%d</td><td>%d</td><td>%d</td></tr>`,
+			html.EscapeString(r.Rule), html.EscapeString(r.Signal), r.Value, r.Baseline, r.Fired, r.Cooldown, r.Capped)
+	}
+	b.WriteString(`</table>`)
+}
+
+func writeCaptures(b *strings.Builder, caps []Capture, links bool) {
+	b.WriteString(`<h3>Captures</h3>`)
+	if len(caps) == 0 {
+		b.WriteString(`<p>none yet</p>`)
+		return
+	}
+	b.WriteString(`<table><tr><th>time</th><th>rule</th><th>value</th><th>range</th><th>files</th><th>errors</th></tr>`)
+	for _, c := range caps {
+		f := c.Firing
+		fmt.Fprintf(b, `<tr><td>%s</td><td>%s</td><td>%s=%.4g (%s %.4g)</td><td>%s – %s</td><td>`,
+			f.Time.UTC().Format(time.RFC3339), html.EscapeString(f.Rule), html.EscapeString(f.Signal), f.Value,
+			f.Kind, f.Threshold, c.From.UTC().Format("15:04:05"), c.To.UTC().Format("15:04:05"))
+		for _, file := range c.Files {
+			if links {
+				fmt.Fprintf(b, `<a href="api/capture?id=%s&amp;file=%s">%s</a> `, html.EscapeString(c.ID), html.EscapeString(file.Name), html.EscapeString(file.Name))
+			} else {
+				fmt.Fprintf(b, `%s `, html.EscapeString(file.Name))
+			}
+		}
+		fmt.Fprintf(b, `</td><td>%s</td></tr>`, html.EscapeString(strings.Join(c.Errors, "; ")))
+	}
+	b.WriteString(`</table>`)
+}
+
+func formatUnit(v float64, unit string) string {
+	switch unit {
+	case "s":
+		return time.Duration(v * 1e9).Round(time.Microsecond).String()
+	case "%":
+		return fmt.Sprintf("%.1f%%", 100*v)
+	case "B":
+		const mib = 1 << 20
+		return fmt.Sprintf("%.1f MiB", v/mib)
+	}
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// Handler serves the monitor on its own: GET /metrics, GET /api/signals,
+// GET /api/capture and GET / (a page with the signals section). When the
+// continuous profiler's handler is used, these routes are mounted there.
+func (m *Monitor) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.MetricsHandler())
+	mux.Handle("GET /api/signals", m.SignalsHandler())
+	mux.Handle("GET /api/capture", m.CaptureFileHandler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"><title>hotpath signals</title></head><body>`)
+		m.WriteIndexSection(w)
+		io.WriteString(w, `</body></html>`)
+	})
+	return mux
+}
