@@ -5,52 +5,49 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// CPUCapturer takes a CPU profile of the next d and writes it to w as
-// gzipped pprof. The continuous profiler's Profiler implements it: it is the
-// one owner of the process-wide CPU profiler, so a trigger never fights it
+// CPUCapturer takes a gzipped CPU profile of the next d. *Profiler
+// implements it through its single owner of the process-wide CPU profiler,
+// so a trigger never fights the continuous windows or /debug/pprof/profile
 // for runtime/pprof.StartCPUProfile.
 type CPUCapturer interface {
-	CaptureCPU(ctx context.Context, d time.Duration, w io.Writer) error
+	CaptureCPU(ctx context.Context, d time.Duration) ([]byte, error)
 }
 
-// CaptureStore keeps what triggers capture. SaveCapture receives the record
-// and the files' bytes (all complete: failed kinds are absent, never empty)
-// and must store them atomically.
+// CaptureStore keeps the files of trigger captures, each written atomically
+// (a failed capture leaves no file). *Profiler implements it with its local
+// store, next to the windows.
 type CaptureStore interface {
-	SaveCapture(ctx context.Context, c Capture, files map[string][]byte) error
+	SaveCapture(ctx context.Context, p Profile) (Entry, error)
 }
 
 // CaptureConfig says what a firing rule captures and where it goes.
 type CaptureConfig struct {
-	// CPU is the CPU-profiler owner. Nil means CPU captures are skipped and
-	// the capture records why.
+	// CPU takes the CPU profile. Nil means MonitorConfig.Profiler; with
+	// neither, CPU captures are skipped and the capture records why.
 	CPU CPUCapturer
+	// Store keeps the files. Nil means MonitorConfig.Profiler; with neither,
+	// captures are listed with their firing but their files are not kept.
+	Store CaptureStore
 	// CPUDuration is how long the CPU profile after a firing lasts. Zero means 5s.
 	CPUDuration time.Duration
 	// TraceMinAge is how far back the flight recorder keeps the execution
-	// trace. Zero means 10s. The recorder runs only while some rule
-	// captures "trace", because tracing costs 1-2% CPU.
+	// trace. Zero means 10s. The recorder runs only while some rule captures
+	// "trace", because execution tracing costs 1-2% CPU.
 	TraceMinAge time.Duration
-	// TraceMaxBytes caps the flight recorder's window (a hint to the
-	// runtime, which wins over TraceMinAge). Zero means 16 MiB.
+	// TraceMaxBytes caps the flight recorder's window (a hint to the runtime;
+	// it wins over TraceMinAge). Zero means 16 MiB.
 	TraceMaxBytes uint64
-	// Store keeps captures. Nil means Dir.
-	Store CaptureStore
-	// Dir is the directory of the built-in store, used when Store is nil.
-	// Empty means captures are kept in memory only (MaxCaptures of them).
-	Dir string
-	// MaxCaptures bounds the captures listed (and, for Dir, kept on disk);
-	// older ones are dropped and counted. Zero means 50.
+	// MaxCaptures bounds the captures listed; older ones are dropped from the
+	// list (not from the store) and counted. Zero means 50.
 	MaxCaptures int
 }
 
@@ -66,25 +63,25 @@ type Capture struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// CaptureFile is one stored file of a capture.
+// CaptureFile is one file of a capture, as stored.
 type CaptureFile struct {
-	Kind  string    `json:"kind"`
-	Name  string    `json:"name"`
+	Kind  Kind      `json:"kind"`
 	Bytes int       `json:"bytes"`
 	From  time.Time `json:"from"`
 	To    time.Time `json:"to"`
+	Entry Entry     `json:"entry"` // the store's entry (Name is its path in the store)
 }
 
 // capturer runs captures: one goroutine per firing, at most one capture of
 // each kind at a time (a busy kind is skipped and said so, not queued).
 type capturer struct {
 	cfg   CaptureConfig
+	prof  *Profiler // may be nil
 	now   func() time.Time
 	fr    *trace.FlightRecorder
 	frErr error
-	busy  map[string]*atomic.Bool
-	kinds map[string][]string // rule name → capture kinds
-	store CaptureStore
+	busy  map[Kind]*atomic.Bool
+	kinds map[string][]Kind // rule name → capture kinds
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -96,9 +93,9 @@ type capturer struct {
 	failed  uint64
 }
 
-func newCapturer(cfg CaptureConfig, rules []*ruleState, now func() time.Time) (*capturer, error) {
+func newCapturer(cfg CaptureConfig, prof *Profiler, rules []*ruleState, now func() time.Time) (*capturer, error) {
 	if cfg.CPUDuration < 0 || cfg.TraceMinAge < 0 || cfg.MaxCaptures < 0 {
-		return nil, fmt.Errorf("profiling: start monitor: negative capture setting: %w", ErrInvalidRule)
+		return nil, fmt.Errorf("profiling: start monitor: %w: negative capture setting", ErrInvalidConfig)
 	}
 	if cfg.CPUDuration == 0 {
 		cfg.CPUDuration = 5 * time.Second
@@ -112,25 +109,30 @@ func newCapturer(cfg CaptureConfig, rules []*ruleState, now func() time.Time) (*
 	if cfg.MaxCaptures == 0 {
 		cfg.MaxCaptures = 50
 	}
-	c := &capturer{cfg: cfg, now: now, busy: map[string]*atomic.Bool{}, kinds: map[string][]string{}, store: cfg.Store}
-	for _, k := range allCaptures {
+	if prof != nil && cfg.CPU == nil {
+		cfg.CPU = prof
+	}
+	if prof != nil && cfg.Store == nil && prof.Store() != nil {
+		cfg.Store = prof
+	}
+	c := &capturer{cfg: cfg, prof: prof, now: now, busy: map[Kind]*atomic.Bool{}, kinds: map[string][]Kind{}}
+	for _, k := range captureOrder {
 		c.busy[k] = new(atomic.Bool)
 	}
-	if c.store == nil && cfg.Dir != "" {
-		c.store = &dirStore{dir: cfg.Dir, max: cfg.MaxCaptures}
-	}
 	for _, r := range rules {
-		c.kinds[r.rule.Name] = r.rule.Capture
-	}
-	for _, r := range rules {
-		if slices.Contains(r.rule.Capture, CaptureTrace) {
+		c.kinds[r.rule.Name] = r.kinds
+		if slices.Contains(r.kinds, KindTrace) && c.fr == nil {
 			c.fr = trace.NewFlightRecorder(trace.FlightRecorderConfig{MinAge: cfg.TraceMinAge, MaxBytes: cfg.TraceMaxBytes})
-			break
 		}
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
+
+// captureOrder is the order captures are taken in: the trace of the past
+// first (it ages out), then the state now (goroutines, heap), then the CPU
+// profile of the next seconds.
+var captureOrder = []Kind{KindTrace, KindGoroutine, KindHeap, KindCPU}
 
 // start starts the flight recorder. Only one may run per process; if
 // another owner has it, trace captures are skipped with the reason.
@@ -164,20 +166,16 @@ func (c *capturer) fire(f Firing) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		c.run(f)
+		c.record(c.run(f))
 	}()
 }
 
-// run takes the captures of f in order of urgency: the trace of the past
-// first (it ages out), then goroutines and heap (the state now), then the
-// CPU profile of the next seconds. Each file is complete in memory before
-// anything is stored.
-func (c *capturer) run(f Firing) {
-	rule := f.Rule
-	kinds := c.kinds[rule]
-	cp := Capture{ID: f.Time.UTC().Format("20060102T150405.000Z") + "-" + sanitize(rule), Firing: f, From: f.Time, To: f.Time}
-	files := map[string][]byte{}
-	for _, k := range allCaptures { // fixed order, whatever the rule lists
+// run takes the kinds f's rule asks for, each into memory first, and
+// stores each complete file with the firing as its metadata.
+func (c *capturer) run(f Firing) Capture {
+	cp := Capture{ID: f.Time.UTC().Format("20060102T150405.000Z") + "-" + sanitize(f.Rule), Firing: f, From: f.Time, To: f.Time}
+	kinds := c.kinds[f.Rule]
+	for _, k := range captureOrder {
 		if !slices.Contains(kinds, k) {
 			continue
 		}
@@ -185,37 +183,60 @@ func (c *capturer) run(f Firing) {
 		b, err := c.take(k)
 		to := c.now()
 		if err != nil {
-			cp.Errors = append(cp.Errors, k+": "+err.Error())
+			cp.Errors = append(cp.Errors, string(k)+": "+err.Error())
 			continue
 		}
-		if k == CaptureTrace {
-			from = from.Add(-c.cfg.TraceMinAge)
+		if k == KindTrace {
+			from = from.Add(-c.cfg.TraceMinAge) // the recorder's window, at most
 		}
 		cp.From, cp.To = minTime(cp.From, from), maxTime(cp.To, to)
-		name := k + captureExt(k)
-		files[name] = b
-		cp.Files = append(cp.Files, CaptureFile{Kind: k, Name: name, Bytes: len(b), From: from, To: to})
-	}
-	if c.store != nil && len(files) > 0 {
-		if err := c.store.SaveCapture(c.ctx, cp, files); err != nil {
-			cp.Errors = append(cp.Errors, "store: "+err.Error())
-			cp.Files = nil
+		file := CaptureFile{Kind: k, Bytes: len(b), From: from, To: to}
+		if c.cfg.Store == nil {
+			cp.Errors = append(cp.Errors, string(k)+": not kept: no store")
+			continue
 		}
+		e, err := c.cfg.Store.SaveCapture(c.ctx, Profile{Kind: k, Start: from, End: to, Data: b,
+			Source: "trigger-" + f.Rule, Meta: f.meta(cp.ID)})
+		if err != nil {
+			cp.Errors = append(cp.Errors, string(k)+": store: "+err.Error())
+			continue
+		}
+		file.Entry = e
+		cp.Files = append(cp.Files, file)
 	}
-	c.record(cp)
+	return cp
+}
+
+// meta is the firing as store metadata, kept next to each file.
+func (f Firing) meta(id string) map[string]string {
+	m := map[string]string{
+		"capture": id, "rule": f.Rule, "signal": f.Signal, "kind": f.Kind,
+		"threshold": strconv.FormatFloat(f.Threshold, 'g', -1, 64),
+		"value":     strconv.FormatFloat(f.Value, 'g', -1, 64),
+		"fired_at":  f.Time.UTC().Format(time.RFC3339Nano),
+	}
+	if f.Route != "" {
+		m["route"] = f.Route
+	}
+	if f.Kind == Relative.String() {
+		m["baseline"] = strconv.FormatFloat(f.Baseline, 'g', -1, 64)
+	}
+	return m
 }
 
 // take captures one kind into memory, refusing if one of the kind runs.
-func (c *capturer) take(kind string) ([]byte, error) {
-	busy := c.busy[kind]
+func (c *capturer) take(k Kind) ([]byte, error) {
+	busy := c.busy[k]
 	if !busy.CompareAndSwap(false, true) {
-		return nil, ErrCaptureBusy
+		return nil, ErrBusy
 	}
 	defer busy.Store(false)
-	var buf bytes.Buffer
-	var err error
-	switch kind {
-	case CaptureTrace:
+	var (
+		b   []byte
+		err error
+	)
+	switch k {
+	case KindTrace:
 		if c.fr == nil {
 			err = c.frErr
 			if err == nil {
@@ -223,26 +244,31 @@ func (c *capturer) take(kind string) ([]byte, error) {
 			}
 			break
 		}
+		var buf bytes.Buffer
 		_, err = c.fr.WriteTo(&buf)
-	case CaptureGoroutine, CaptureHeap:
-		err = pprof.Lookup(kind).WriteTo(&buf, 0)
-	case CaptureCPU:
+		b = buf.Bytes()
+	case KindGoroutine, KindHeap:
+		if c.prof != nil {
+			b, err = c.prof.CaptureProfile(c.ctx, k) // labelled like the windows
+			break
+		}
+		var buf bytes.Buffer
+		err = pprof.Lookup(string(k)).WriteTo(&buf, 0)
+		b = buf.Bytes()
+	case KindCPU:
 		if c.cfg.CPU == nil {
 			err = ErrNoCPUOwner
 			break
 		}
-		err = c.cfg.CPU.CaptureCPU(c.ctx, c.cfg.CPUDuration, &buf)
-		if err == nil && c.ctx.Err() != nil {
-			err = errStopped
-		}
+		b, err = c.cfg.CPU.CaptureCPU(c.ctx, c.cfg.CPUDuration)
 	}
-	if err == nil && buf.Len() == 0 {
+	if err == nil && len(b) == 0 {
 		err = errors.New("empty capture")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 func (c *capturer) record(cp Capture) {
@@ -264,21 +290,18 @@ func (c *capturer) counts() (held int, dropped, failed uint64) {
 	return len(c.caps), c.dropped, c.failed
 }
 
-// has reports whether file is a stored file of capture id.
-func (c *capturer) has(id, file string) bool {
+// file returns the stored entry called name if it belongs to a listed capture.
+func (c *capturer) file(name string) (Entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, cp := range c.caps {
-		if cp.ID != id {
-			continue
-		}
 		for _, f := range cp.Files {
-			if f.Name == file {
-				return true
+			if f.Entry.Name == name {
+				return f.Entry, true
 			}
 		}
 	}
-	return false
+	return Entry{}, false
 }
 
 func (c *capturer) list() []Capture {
@@ -287,23 +310,6 @@ func (c *capturer) list() []Capture {
 	out := slices.Clone(c.caps)
 	slices.Reverse(out)
 	return out
-}
-
-func captureExt(kind string) string {
-	if kind == CaptureTrace {
-		return ".trace"
-	}
-	return ".pb.gz"
-}
-
-// sanitize keeps a rule name safe as part of a file name.
-func sanitize(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
-			return r
-		}
-		return '_'
-	}, s)
 }
 
 func minTime(a, b time.Time) time.Time {

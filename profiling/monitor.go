@@ -2,7 +2,6 @@ package profiling
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -13,6 +12,11 @@ import (
 // samples and the trigger rules it evaluates. The zero value works: it
 // samples the runtime every second and keeps an hour of history.
 type MonitorConfig struct {
+	// Profiler, if set, is the continuous profiler the monitor works with:
+	// its single CPU-profiler owner takes the triggers' CPU profiles, its
+	// store keeps their files, and Handler serves the monitor's routes next
+	// to the profiler's, behind the same Authorize/loopback guard.
+	Profiler *Profiler
 	// Interval between samples. Zero means 1s: fine enough to see a
 	// scheduler stall, and a sample costs a few microseconds (see
 	// BenchmarkSample), so the monitor's cost stays far below 0.01% of a core.
@@ -76,7 +80,7 @@ func StartMonitor(cfg MonitorConfig) (*Monitor, error) {
 
 func newMonitor(cfg MonitorConfig) (*Monitor, error) {
 	if cfg.Interval < 0 || cfg.History < 0 {
-		return nil, fmt.Errorf("profiling: start monitor: negative Interval or History: %w", ErrInvalidRule)
+		return nil, fmt.Errorf("profiling: start monitor: %w: negative Interval or History", ErrInvalidConfig)
 	}
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Second
@@ -106,7 +110,7 @@ func newMonitor(cfg MonitorConfig) (*Monitor, error) {
 	}
 	m.samp = newSampler(m.limits)
 	m.ring = make([]Point, min(max(int(cfg.History/cfg.Interval), 1), 86400))
-	c, err := newCapturer(cfg.Capture, m.rules, cfg.now)
+	c, err := newCapturer(cfg.Capture, cfg.Profiler, m.rules, cfg.now)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +225,3 @@ func (m *Monitor) Rules() []RuleStatus {
 
 // Captures returns the captures taken, newest first.
 func (m *Monitor) Captures() []Capture { return m.cap.list() }
-
-// errStopped is returned for work cut short by Stop.
-var errStopped = errors.New("monitor stopped")

@@ -41,7 +41,7 @@ func TestSamplerReadsRuntime(t *testing.T) {
 	t0 := time.Now()
 	s.read(t0, &first)
 	runtime.GC() // at least one GC pause in the interval
-	spin(20 * time.Millisecond)
+	sigBurn(20 * time.Millisecond)
 	s.read(t0.Add(100*time.Millisecond), &second)
 	checks := []struct {
 		name string
@@ -91,7 +91,7 @@ func BenchmarkSample(b *testing.B) {
 	}
 }
 
-func spin(d time.Duration) {
+func sigBurn(d time.Duration) {
 	for end := time.Now().Add(d); time.Now().Before(end); {
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 )
@@ -57,26 +57,25 @@ func (m *Monitor) SignalsHandler() http.Handler {
 	})
 }
 
-// CaptureFileHandler serves GET ?id=ID&file=NAME from the built-in capture
-// directory (CaptureConfig.Dir). It 404s for anything that is not a file of
-// a listed capture.
+// CaptureFileHandler serves GET ?name=NAME: a stored file of a listed
+// capture (NAME is its store entry name, as /api/signals lists it). It 404s
+// for anything else, so it never serves arbitrary store paths.
 func (m *Monitor) CaptureFileHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, file := r.URL.Query().Get("id"), r.URL.Query().Get("file")
-		ds, ok := m.cap.store.(*dirStore)
-		if !ok || !m.cap.has(id, file) {
-			http.Error(w, fmt.Sprintf("profiling: capture file: no file %q in capture %q", file, id), http.StatusNotFound)
-			return
+		name := r.URL.Query().Get("name")
+		e, ok := m.cap.file(name)
+		var (
+			b   []byte
+			err = fmt.Errorf("profiling: capture file %q: %w", name, ErrNotFound)
+		)
+		if ok && m.cfg.Profiler != nil && m.cfg.Profiler.Store() != nil {
+			b, err = m.cfg.Profiler.Store().Read(e)
 		}
-		f, err := os.Open(filepath.Join(ds.dir, id, file))
 		if err != nil {
-			http.Error(w, "profiling: capture file: "+err.Error(), http.StatusNotFound)
+			httpError(w, statusOf(err), err)
 			return
 		}
-		defer f.Close()
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", id+"-"+file))
-		io.Copy(w, f)
+		writeBytes(w, b, path.Base(e.Name))
 	})
 }
 
@@ -117,7 +116,7 @@ func (m *Monitor) WriteIndexSection(w io.Writer) error {
 	}
 	b.WriteString(`</div>`)
 	writeRules(&b, m.Rules())
-	writeCaptures(&b, m.Captures(), m.cap.store != nil)
+	writeCaptures(&b, m.Captures(), m.cfg.Profiler != nil)
 	b.WriteString(`</section>`)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -180,9 +179,9 @@ func writeCaptures(b *strings.Builder, caps []Capture, links bool) {
 			f.Kind, f.Threshold, c.From.UTC().Format("15:04:05"), c.To.UTC().Format("15:04:05"))
 		for _, file := range c.Files {
 			if links {
-				fmt.Fprintf(b, `<a href="api/capture?id=%s&amp;file=%s">%s</a> `, html.EscapeString(c.ID), html.EscapeString(file.Name), html.EscapeString(file.Name))
+				fmt.Fprintf(b, `<a href="api/capture?name=%s">%s</a> `, url.QueryEscape(file.Entry.Name), file.Kind)
 			} else {
-				fmt.Fprintf(b, `%s `, html.EscapeString(file.Name))
+				fmt.Fprintf(b, `%s `, file.Kind)
 			}
 		}
 		fmt.Fprintf(b, `</td><td>%s</td></tr>`, html.EscapeString(strings.Join(c.Errors, "; ")))
@@ -206,19 +205,46 @@ func formatUnit(v float64, unit string) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
-// Handler serves the monitor on its own: GET /metrics, GET /api/signals,
-// GET /api/capture and GET / (a page with the signals section). When the
-// continuous profiler's handler is used, these routes are mounted there.
+// Handler serves the monitor's routes:
+//
+//	GET /metrics        Prometheus text format (hotpath's own registry)
+//	GET /api/signals    JSON: limits, latest sample, routes, rules, captures, history (?since=15m)
+//	GET /api/capture    a stored capture file (?name=)
+//	GET /               the index page with the signals section
+//
+// With MonitorConfig.Profiler set, every other path goes to the profiler's
+// Handler, the index is the profiler's with the signals section added, and
+// all routes sit behind the profiler's Authorize/loopback guard: mount this
+// one handler instead of the profiler's. Without a Profiler the routes are
+// served unguarded; mount them where only trusted clients reach.
 func (m *Monitor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.MetricsHandler())
 	mux.Handle("GET /api/signals", m.SignalsHandler())
 	mux.Handle("GET /api/capture", m.CaptureFileHandler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"><title>hotpath signals</title></head><body>`)
-		m.WriteIndexSection(w)
-		io.WriteString(w, `</body></html>`)
-	})
-	return mux
+	mux.HandleFunc("GET /{$}", m.serveIndex)
+	p := m.cfg.Profiler
+	if p == nil {
+		return mux
+	}
+	mux.Handle("/", p.Handler())
+	return p.guard(mux)
 }
+
+// serveIndex writes the profiler's index page (if any) followed by the
+// signals section.
+func (m *Monitor) serveIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if p := m.cfg.Profiler; p != nil {
+		p.serveIndex(headerless{w}, r)
+	} else {
+		io.WriteString(w, `<!doctype html><meta charset="utf-8"><title>hotpath signals</title>`)
+	}
+	m.WriteIndexSection(w)
+}
+
+// headerless lets the profiler's index write its body into a page that
+// continues after it.
+type headerless struct{ http.ResponseWriter }
+
+func (h headerless) WriteHeader(int) {}

@@ -62,7 +62,7 @@ func newSignalsServer(t *testing.T, s *Signals, release chan struct{}) *httptest
 	return srv
 }
 
-func get(t *testing.T, url string) int {
+func sigGet(t *testing.T, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -78,17 +78,17 @@ func TestMiddlewareSignals(t *testing.T) {
 	release := make(chan struct{})
 	srv := newSignalsServer(t, s, release)
 	for range 3 {
-		get(t, srv.URL+"/ok")
+		sigGet(t, srv.URL+"/ok")
 	}
-	get(t, srv.URL+"/fail")
+	sigGet(t, srv.URL+"/fail")
 	if resp, err := http.Post(srv.URL+"/panic", "text/plain", nil); err == nil { // POST: the client does not retry it
 		resp.Body.Close()
 	}
-	get(t, srv.URL+"/items/7")
-	get(t, srv.URL+"/items/8")
-	get(t, srv.URL+"/nothing")
+	sigGet(t, srv.URL+"/items/7")
+	sigGet(t, srv.URL+"/items/8")
+	sigGet(t, srv.URL+"/nothing")
 	done := make(chan struct{})
-	go func() { get(t, srv.URL+"/slow"); close(done) }()
+	go func() { sigGet(t, srv.URL+"/slow"); close(done) }()
 	for s.stats("GET /slow").inflight.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}

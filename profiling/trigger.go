@@ -32,15 +32,8 @@ func (k RuleKind) String() string {
 	return fmt.Sprintf("RuleKind(%d)", int(k))
 }
 
-// Capture kinds a Rule can ask for.
-const (
-	CaptureCPU       = "cpu"       // CPU profile of the next CaptureConfig.CPUDuration
-	CaptureGoroutine = "goroutine" // goroutine profile at the time of firing
-	CaptureHeap      = "heap"      // heap profile at the time of firing
-	CaptureTrace     = "trace"     // flight-recorder execution trace of the seconds before
-)
-
-var allCaptures = []string{CaptureTrace, CaptureGoroutine, CaptureHeap, CaptureCPU}
+// triggerKinds are the kinds a Rule can capture, all of them by default.
+var triggerKinds = []Kind{KindCPU, KindGoroutine, KindHeap, KindTrace}
 
 // Rule watches one signal and captures evidence when it goes wrong. The
 // zero values of the optional fields are documented defaults, chosen like
@@ -70,8 +63,11 @@ type Rule struct {
 	Cooldown time.Duration
 	// MaxPerHour caps firings in any sliding hour. Zero means 4.
 	MaxPerHour int
-	// Capture lists the capture kinds; nil means all four.
-	Capture []string
+	// Capture lists what to capture: KindCPU (a profile of the next
+	// CaptureConfig.CPUDuration), KindGoroutine and KindHeap (the state at
+	// the firing), KindTrace (the flight recorder's execution trace of the
+	// seconds before). Nil means all four.
+	Capture []Kind
 }
 
 // Firing describes why a rule fired: the evidence stored with its capture.
@@ -118,7 +114,7 @@ func (r *Rule) normalize() error {
 		return bad("negative Baseline, WarmUp, Cooldown or MaxPerHour")
 	}
 	for _, c := range r.Capture {
-		if !slices.Contains(allCaptures, c) {
+		if !slices.Contains(triggerKinds, c) {
 			return bad(fmt.Sprintf("unknown capture kind %q", c))
 		}
 	}
@@ -138,7 +134,7 @@ func (r *Rule) normalize() error {
 		r.MaxPerHour = 4
 	}
 	if r.Capture == nil {
-		r.Capture = allCaptures
+		r.Capture = triggerKinds
 	}
 	return nil
 }
@@ -147,6 +143,7 @@ func (r *Rule) normalize() error {
 // goroutine touches it; the status copy is guarded by the monitor's lock.
 type ruleState struct {
 	rule  Rule
+	kinds []Kind
 	ring  []float64 // the last Baseline values
 	next  int
 	sum   float64
@@ -156,7 +153,7 @@ type ruleState struct {
 }
 
 func newRuleState(r Rule) *ruleState {
-	return &ruleState{rule: r, ring: make([]float64, 0, r.Baseline), st: RuleStatus{Rule: r.Name, Signal: r.Signal}}
+	return &ruleState{rule: r, kinds: r.Capture, ring: make([]float64, 0, r.Baseline), st: RuleStatus{Rule: r.Name, Signal: r.Signal}}
 }
 
 // observe feeds one value at now and reports whether the rule fires. The

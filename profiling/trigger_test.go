@@ -114,7 +114,7 @@ func TestRuleValidation(t *testing.T) {
 		{Name: "x", Signal: "goroutines", Kind: Relative, Threshold: 0.5},
 		{Name: "x", Signal: "goroutines", Kind: 7},
 		{Name: "x", Signal: "goroutines", Cooldown: -time.Second},
-		{Name: "x", Signal: "goroutines", Capture: []string{"disk"}},
+		{Name: "x", Signal: "goroutines", Capture: []Kind{KindMutex}},
 	}
 	for _, r := range tests {
 		if err := r.normalize(); !errors.Is(err, ErrInvalidRule) {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package profiling
+
+const raceEnabled = false
