@@ -49,12 +49,14 @@
 //
 //	VERSION                                   "hotpath-store 1"
 //	index.json                                {"version":1,"entries":[Entry...]}: a cache of the files
-//	<kind>/<startms>_<endms>_<source>.pb.gz   one gzipped pprof profile per kind per window
-//	<kind>/<startms>_<endms>_<source>.meta.json  optional capture details (Profile.Meta)
-//	trace/<startms>_<endms>_<source>.trace    runtime/trace captures
+//	<kind>/<startms>_<endms>_<source>_<instance>.pb.gz      one gzipped pprof per kind per window
+//	<kind>/<startms>_<endms>_<source>_<instance>.meta.json  optional capture details (Profile.Meta)
+//	trace/<startms>_<endms>_<source>_<instance>.trace       runtime/trace captures
 //
 // startms and endms are Unix milliseconds (UTC); source is "window" for periodic windows or a capture's
-// token ([a-z0-9_.-]). The files are the truth: index.json is rewritten after every batch and rebuilt from
+// token, and instance is Config.Instance, both reduced to [a-z0-9.-] so that '_' only separates fields.
+// Processes of one service may share a directory: their files never collide, and a range merge sums
+// them. The files are the truth: index.json is rewritten after every batch and rebuilt from
 // the files by [OpenStore] (tools reading another process's store use StoreConfig.ReadOnly). Every write
 // goes to a temporary file ".tmp-*" that is fsynced and renamed, so a reader sees a whole file or none;
 // temporaries left by a crash are removed at open, and a file that does not decode is dropped, never

@@ -27,7 +27,7 @@ func FuzzParseRange(f *testing.F) {
 
 // FuzzParseEntryName: names found in a store directory round-trip or are ignored.
 func FuzzParseEntryName(f *testing.F) {
-	for _, s := range []string{"1767348000000_1767348060000_window.pb.gz", "1_2_x.pb.gz", "_1_.pb.gz", "2_1_w.pb.gz", "1_2_w.trace"} {
+	for _, s := range []string{"1767348000000_1767348060000_window_host-1.pb.gz", "1_2_x_y.pb.gz", "_1_.pb.gz", "2_1_w_i.pb.gz", "1_2_w_i.trace"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
@@ -38,7 +38,7 @@ func FuzzParseEntryName(f *testing.F) {
 		if e.End.Before(e.Start) {
 			t.Errorf("parseEntryName(%q) end %v before start %v", name, e.End, e.Start)
 		}
-		if got := entryName(KindHeap, e.Start, e.End, e.Source); got != e.Name {
+		if got := entryName(KindHeap, e.Start, e.End, e.Source, e.Instance); got != e.Name {
 			t.Errorf("entryName(parseEntryName(%q)) = %q, want %q", name, got, e.Name)
 		}
 	})

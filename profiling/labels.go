@@ -72,15 +72,16 @@ func labelsFromComments(cs []string) map[string]string {
 	return l
 }
 
-// sanitize maps s to a short token safe in a file name: [a-z0-9_.-], at most 64 bytes.
+// sanitize maps s to a short token safe in a file name: [a-z0-9.-], at most 64 bytes. '_' is not kept:
+// it separates the fields of store file names.
 func sanitize(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
 		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
 			b.WriteRune(r)
 		default:
-			b.WriteByte('_')
+			b.WriteByte('-')
 		}
 		if b.Len() >= 64 {
 			break
@@ -88,7 +89,7 @@ func sanitize(s string) string {
 	}
 	out := strings.Trim(b.String(), ".")
 	if out == "" {
-		return "_"
+		return "-"
 	}
 	return out
 }

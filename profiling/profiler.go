@@ -61,7 +61,7 @@ func Start(cfg Config) (*Profiler, error) {
 	}
 	p.col.cfg = &p.cfg
 	if !cfg.NoStore {
-		st, err := OpenStore(StoreConfig{Dir: cfg.Dir, MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes, clock: cfg.clock})
+		st, err := OpenStore(StoreConfig{Dir: cfg.Dir, MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes, Instance: cfg.Instance, clock: cfg.clock})
 		if err != nil {
 			return nil, fmt.Errorf("profiling: start: %w", err)
 		}

@@ -20,13 +20,16 @@ import (
 
 // Entry describes one stored file.
 type Entry struct {
-	Kind   Kind              `json:"kind"`
-	Start  time.Time         `json:"start"`
-	End    time.Time         `json:"end"`
-	Source string            `json:"source"` // "window", or the capture's source token
-	Size   int64             `json:"size"`   // bytes on disk
-	Name   string            `json:"name"`   // path relative to the store directory, slash-separated
-	Meta   map[string]string `json:"meta,omitempty"`
+	Kind   Kind      `json:"kind"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Source string    `json:"source"` // "window", or the capture's source token
+	// Instance is the writing process (Config.Instance), so processes sharing a directory never
+	// overwrite each other's windows.
+	Instance string            `json:"instance"`
+	Size     int64             `json:"size"` // bytes on disk
+	Name     string            `json:"name"` // path relative to the store directory, slash-separated
+	Meta     map[string]string `json:"meta,omitempty"`
 }
 
 // StoreConfig configures a Store.
@@ -41,6 +44,8 @@ type StoreConfig struct {
 	// ReadOnly opens an existing store without writing to it (no index rewrite, no retention), for tools
 	// that read another process's store.
 	ReadOnly bool
+	// Instance names the writing process in file names. Default "local".
+	Instance string
 
 	clock clock
 }
@@ -83,6 +88,10 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	if cfg.clock == nil {
 		cfg.clock = realClock{}
 	}
+	if cfg.Instance == "" {
+		cfg.Instance = "local"
+	}
+	cfg.Instance = sanitize(cfg.Instance)
 	s := &Store{cfg: cfg}
 	if !cfg.ReadOnly {
 		if err := s.ensureDir(); err != nil {
@@ -175,9 +184,9 @@ func extOf(k Kind) string {
 	return extTrace
 }
 
-// entryName is the file name of a profile: <start unix ms>_<end unix ms>_<source><ext>.
-func entryName(k Kind, start, end time.Time, source string) string {
-	return fmt.Sprintf("%s/%d_%d_%s%s", k, start.UnixMilli(), end.UnixMilli(), sanitize(source), extOf(k))
+// entryName is the file name of a profile: <start unix ms>_<end unix ms>_<source>_<instance><ext>.
+func entryName(k Kind, start, end time.Time, source, instance string) string {
+	return fmt.Sprintf("%s/%d_%d_%s_%s%s", k, start.UnixMilli(), end.UnixMilli(), sanitize(source), sanitize(instance), extOf(k))
 }
 
 // parseEntryName is the inverse of entryName for a file in kind k's directory.
@@ -186,17 +195,17 @@ func parseEntryName(k Kind, name string) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	a, rest, ok1 := strings.Cut(base, "_")
-	b, src, ok2 := strings.Cut(rest, "_")
-	if !ok1 || !ok2 || src == "" {
+	f := strings.Split(base, "_")
+	if len(f) != 4 {
 		return Entry{}, false
 	}
+	a, b, src, inst := f[0], f[1], f[2], f[3]
 	ms, err1 := strconv.ParseInt(a, 10, 64)
 	me, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || me < ms || strconv.FormatInt(ms, 10) != a || strconv.FormatInt(me, 10) != b || sanitize(src) != src {
+	if err1 != nil || err2 != nil || me < ms || strconv.FormatInt(ms, 10) != a || strconv.FormatInt(me, 10) != b || sanitize(src) != src || sanitize(inst) != inst {
 		return Entry{}, false
 	}
-	return Entry{Kind: k, Start: time.UnixMilli(ms).UTC(), End: time.UnixMilli(me).UTC(), Source: src, Name: string(k) + "/" + name}, true
+	return Entry{Kind: k, Start: time.UnixMilli(ms).UTC(), End: time.UnixMilli(me).UTC(), Source: src, Instance: inst, Name: string(k) + "/" + name}, true
 }
 
 // Put writes one profile atomically (temporary file, fsync, rename) and applies retention. A failed
@@ -219,8 +228,8 @@ func (s *Store) Put(ctx context.Context, p Profile) (Entry, error) {
 		p.Source = "window"
 	}
 	e := Entry{Kind: p.Kind, Start: p.Start.Truncate(time.Millisecond).UTC(), End: p.End.Truncate(time.Millisecond).UTC(),
-		Source: sanitize(p.Source), Size: int64(len(p.Data)), Meta: p.Meta}
-	e.Name = entryName(e.Kind, e.Start, e.End, e.Source)
+		Source: sanitize(p.Source), Instance: s.cfg.Instance, Size: int64(len(p.Data)), Meta: p.Meta}
+	e.Name = entryName(e.Kind, e.Start, e.End, e.Source, e.Instance)
 	path := filepath.Join(s.cfg.Dir, filepath.FromSlash(e.Name))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return Entry{}, fmt.Errorf("profiling: store put %s: %w", e.Name, err)

@@ -165,7 +165,7 @@ func TestStoreHalfWrittenFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := testProfile(t, base.Add(time.Minute), time.Minute, 1)
-	name := filepath.Join(dir, filepath.FromSlash(entryName(KindHeap, bad.Start, bad.End, "window")))
+	name := filepath.Join(dir, filepath.FromSlash(entryName(KindHeap, bad.Start, bad.End, "window", "local")))
 	os.WriteFile(name, bad.Data[:len(bad.Data)/2], 0o644)
 	tmp := filepath.Join(dir, "heap", tmpPrefix+"123")
 	os.WriteFile(tmp, bad.Data[:10], 0o644)
@@ -222,8 +222,8 @@ func TestStoreCaptureMetaAndTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Source != "rule__sched-latency" {
-		t.Errorf("Entry.Source = %q, want %q", e.Source, "rule__sched-latency")
+	if e.Source != "rule--sched-latency" {
+		t.Errorf("Entry.Source = %q, want %q", e.Source, "rule--sched-latency")
 	}
 	s2 := openTestStore(t, dir, StoreConfig{MaxAge: -1})
 	es := s2.List(KindTrace, time.Time{}, time.Time{})
