@@ -28,7 +28,7 @@ func TestTriggerSchedLatency(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	p := startTest(t, Config{Kinds: []Kind{KindHeap}})
 	m, err := StartMonitor(MonitorConfig{Profiler: p, Interval: 50 * time.Millisecond, Limits: &ContainerLimits{},
-		Rules: []Rule{{Name: "sched-p99", Signal: "sched.latency.p99", Threshold: 0.025, WarmUp: 10, Cooldown: time.Hour}},
+		Rules:   []Rule{{Name: "sched-p99", Signal: "sched.latency.p99", Threshold: 0.025, WarmUp: 10, Cooldown: time.Hour}},
 		Capture: CaptureConfig{CPUDuration: time.Second, TraceMinAge: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)

@@ -221,3 +221,27 @@ func (s *ruleState) push(v float64) {
 		}
 	}
 }
+
+// DefaultRules returns a starting set of rules, each a sign that a service
+// is in trouble rather than busy. The thresholds are reasons, not tuning:
+//
+//   - sched-latency: runnable goroutines waited more than 50 ms for a thread
+//     at p99 — every request in that interval stalled for that long;
+//   - gc-cpu: GC took over a quarter of the CPU the runtime had;
+//   - goroutine-growth: goroutines doubled over the last minute's mean and
+//     passed 1000 — the shape of a leak or a pile-up behind a slow dependency;
+//   - heap-growth: the live heap doubled over the last minute's mean and
+//     passed 64 MiB;
+//   - http-p99: HTTP p99 latency tripled over the last minute's mean and
+//     passed 100 ms.
+//
+// All use the defaults for warm-up, cooldown (5 minutes) and cap (4 an hour).
+func DefaultRules() []Rule {
+	return []Rule{
+		{Name: "sched-latency", Signal: "sched.latency.p99", Threshold: 0.050},
+		{Name: "gc-cpu", Signal: "gc.cpu_fraction", Threshold: 0.25},
+		{Name: "goroutine-growth", Signal: "goroutines", Kind: Relative, Threshold: 2, Min: 1000},
+		{Name: "heap-growth", Signal: "heap.live", Kind: Relative, Threshold: 2, Min: 64 << 20},
+		{Name: "http-p99", Signal: "http.latency.p99", Kind: Relative, Threshold: 3, Min: 0.1},
+	}
+}
