@@ -18,8 +18,8 @@ type Quantiles struct {
 	Count uint64  `json:"count"`
 }
 
-// CPUClasses is CPU time per second of wall time (cores) spent in each class
-// during one interval, as the Go runtime accounts it (/cpu/classes/...). Idle
+// CPUClasses is CPU time per second of wall time (cores) spent in each class,
+// as the Go runtime accounts it (/cpu/classes/...). Idle
 // is time when a P had nothing to run; User is everything that is not GC,
 // scavenging or idle.
 type CPUClasses struct {
@@ -39,10 +39,15 @@ type Saturation struct {
 	// GCPause is the stop-the-world time of GC pauses (/sched/pauses/total/gc:seconds).
 	GCPause Quantiles `json:"gc_pause"`
 	// GCCPUFraction is GC CPU time over all CPU time available to the runtime
-	// (GOMAXPROCS × wall) in the interval, 0..1.
+	// (GOMAXPROCS × wall), 0..1.
 	GCCPUFraction float64 `json:"gc_cpu_fraction"`
-	// CPU is CPU time by class in cores.
-	CPU CPUClasses `json:"cpu"`
+	// CPU is CPU time by class in cores. The runtime accounts CPU classes at
+	// each GC cycle only, so CPU, GCCPUFraction and CPUUtilization are rates
+	// over the span between the last two GC cycles; CPUAsOf is when that
+	// span was first seen (zero before the first GC). The runtime forces a
+	// GC at least every two minutes, which bounds how stale they can be.
+	CPU     CPUClasses `json:"cpu"`
+	CPUAsOf time.Time  `json:"cpu_as_of,omitzero"`
 	// CPUUtilization is busy cores (User+GC+Scavenge) over the cores this
 	// process may use: the container quota, or GOMAXPROCS without one. 0..1.
 	CPUUtilization float64 `json:"cpu_utilization"`
@@ -109,9 +114,14 @@ type sampler struct {
 	prevSched []uint64
 	prevPause []uint64
 	prevCPU   [mCPUTotal + 1]float64
-	prevTime  time.Time
-	limits    ContainerLimits
-	primed    bool
+	// The CPU rates of the last accounted span and when it was first seen.
+	lastCPU    CPUClasses
+	lastGCFrac float64
+	lastUtil   float64
+	cpuAsOf    time.Time
+	prevTime   time.Time
+	limits     ContainerLimits
+	primed     bool
 }
 
 func newSampler(limits ContainerLimits) *sampler {
@@ -185,31 +195,35 @@ func (s *sampler) memory(out *Saturation) {
 	out.MemoryUsed = float64(out.MemoryTotal) / float64(limit)
 }
 
+// cpu fills the CPU fields. The runtime accounts CPU classes only at each
+// GC's stop-the-world (runtime/metrics reads a snapshot), so the values are
+// rates over the span between the last two GC cycles, carried over until the
+// next one (at most two minutes: the runtime forces a GC that often). The
+// span needs no clock: /cpu/classes/total grows by GOMAXPROCS × wall time.
 func (s *sampler) cpu(now time.Time, out *Saturation) {
 	var cur [mCPUTotal + 1]float64
 	for i := mCPUGC; i <= mCPUTotal; i++ {
 		cur[i] = s.float(i)
 	}
 	prev := s.prevCPU
-	s.prevCPU = cur
-	wall := now.Sub(s.prevTime).Seconds()
-	if !s.primed || wall <= 0 {
-		return
+	total := cur[mCPUTotal] - prev[mCPUTotal]
+	if s.primed && total > 0 && out.GOMAXPROCS > 0 {
+		gc, scav, idle := cur[mCPUGC]-prev[mCPUGC], cur[mCPUScav]-prev[mCPUScav], cur[mCPUIdle]-prev[mCPUIdle]
+		user := max(total-gc-scav-idle, 0)
+		span := total / float64(out.GOMAXPROCS) // wall seconds between the two snapshots
+		s.lastCPU = CPUClasses{User: user / span, GC: gc / span, Scavenge: scav / span, Idle: idle / span}
+		s.lastGCFrac = gc / total
+		cores := float64(out.GOMAXPROCS)
+		if s.limits.CPU > 0 && s.limits.CPU < cores {
+			cores = s.limits.CPU
+		}
+		s.lastUtil = (user + gc + scav) / span / cores
+		s.cpuAsOf = now
 	}
-	gc, scav := cur[mCPUGC]-prev[mCPUGC], cur[mCPUScav]-prev[mCPUScav]
-	idle, total := cur[mCPUIdle]-prev[mCPUIdle], cur[mCPUTotal]-prev[mCPUTotal]
-	user := max(total-gc-scav-idle, 0)
-	out.CPU = CPUClasses{User: user / wall, GC: gc / wall, Scavenge: scav / wall, Idle: idle / wall}
-	if total > 0 {
-		out.GCCPUFraction = gc / total
+	if !s.primed || total > 0 {
+		s.prevCPU = cur
 	}
-	cores := float64(out.GOMAXPROCS)
-	if s.limits.CPU > 0 && s.limits.CPU < cores {
-		cores = s.limits.CPU
-	}
-	if cores > 0 {
-		out.CPUUtilization = (user + gc + scav) / wall / cores
-	}
+	out.CPU, out.GCCPUFraction, out.CPUUtilization, out.CPUAsOf = s.lastCPU, s.lastGCFrac, s.lastUtil, s.cpuAsOf
 }
 
 // copyCounts copies h's counts into dst, reusing dst's storage.

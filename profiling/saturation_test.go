@@ -60,6 +60,13 @@ func TestSamplerReadsRuntime(t *testing.T) {
 			t.Errorf("sampler.read(): %s: got %+v", c.name, second)
 		}
 	}
+	// No GC in between: the runtime has accounted no new CPU time, so the
+	// last span's rates carry over instead of dropping to zero.
+	var third Saturation
+	s.read(t0.Add(200*time.Millisecond), &third)
+	if third.CPU != second.CPU || !third.CPUAsOf.Equal(second.CPUAsOf) {
+		t.Errorf("sampler.read() without a GC: CPU %+v as of %v, want %+v as of %v", third.CPU, third.CPUAsOf, second.CPU, second.CPUAsOf)
+	}
 }
 
 // The sampler runs every second forever: after the first read it must not allocate.
