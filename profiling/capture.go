@@ -325,3 +325,9 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// The continuous profiler is the triggers' CPU owner and store.
+var (
+	_ CPUCapturer  = (*Profiler)(nil)
+	_ CaptureStore = (*Profiler)(nil)
+)

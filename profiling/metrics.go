@@ -130,3 +130,8 @@ func (m *Monitor) MetricsHandler() http.Handler {
 	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
+
+var (
+	_ prometheus.Collector = monitorCollector{}
+	_ prometheus.Collector = signalsCollector{}
+)
