@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -84,6 +85,7 @@ func TestTriggerGoroutineGrowth(t *testing.T) {
 	if len(c.Errors) != 0 || len(c.Files) != 2 {
 		t.Fatalf("capture = %+v, want goroutine and heap files, no errors", c)
 	}
+	checkIndexListsCapture(t, s.m, c)
 	f := c.Firing
 	if f.Value < f.Baseline*1.5 || f.Value < extra || f.Baseline <= 0 {
 		t.Errorf("firing = %+v, want value ≥ 1.5×baseline and ≥ %d", f, extra)
@@ -101,6 +103,13 @@ func TestTriggerGoroutineGrowth(t *testing.T) {
 		if err != nil {
 			t.Fatalf("profile.Parse(%s) error %v", e.Name, err)
 		}
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequestWithContext(t.Context(), "GET", "/api/capture?name="+url.QueryEscape(e.Name), nil)
+		req.RemoteAddr = "127.0.0.1:40000" // the profiler's guard serves loopback clients
+		s.m.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), b) {
+			t.Errorf("GET /api/capture?name=%s = %d, %d bytes, want the stored %d bytes", e.Name, rec.Code, rec.Body.Len(), len(b))
+		}
 		if file.Kind == KindGoroutine {
 			var n int64
 			for _, smp := range pr.Sample {
@@ -109,6 +118,20 @@ func TestTriggerGoroutineGrowth(t *testing.T) {
 			if n < extra {
 				t.Errorf("goroutine profile has %d goroutines, want ≥ %d", n, extra)
 			}
+		}
+	}
+}
+
+// The index lists the capture with its rule, value and links to its files.
+func checkIndexListsCapture(t *testing.T, m *Monitor, c Capture) {
+	t.Helper()
+	var b strings.Builder
+	if err := m.WriteIndexSection(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<td>" + c.Firing.Rule + "</td>", c.Firing.Signal + "=", `href="api/capture?name=` + url.QueryEscape(c.Files[0].Entry.Name)} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("index section lacks %q", want)
 		}
 	}
 }
