@@ -146,6 +146,20 @@ func (c *capturer) start() {
 	}
 }
 
+// recorderState says whether the flight recorder runs, for /api/signals.
+// Only the monitor's goroutines and handlers call it, after start.
+func (c *capturer) recorderState() string {
+	switch {
+	case c.frErr != nil:
+		return c.frErr.Error()
+	case c.fr == nil:
+		return "off"
+	case !c.fr.Enabled():
+		return "stopped"
+	}
+	return "running"
+}
+
 func (c *capturer) stop(ctx context.Context) error {
 	c.cancel()
 	done := make(chan struct{})

@@ -185,7 +185,7 @@ func (failingCPU) CaptureCPU(ctx context.Context, d time.Duration) ([]byte, erro
 
 func TestSignalsEndpoints(t *testing.T) {
 	sig := NewSignals(SignalsConfig{})
-	s := newStepper(t, MonitorConfig{Signals: sig, Rules: []Rule{{Name: "g", Signal: "goroutines", Threshold: 1e9}}})
+	s := newStepper(t, MonitorConfig{Signals: sig, Rules: []Rule{{Name: "g", Signal: "goroutines", Threshold: 1e9, Capture: []Kind{KindHeap}}}})
 	for i := range 5 {
 		sig.Begin("GET /x").End(200+i*100, false) // 200 … 600: two errors
 		s.step(1)
@@ -196,7 +196,7 @@ func TestSignalsEndpoints(t *testing.T) {
 		code     int
 		contains []string
 	}{
-		{"/api/signals?since=3s", 200, []string{`"route": "GET /x"`, `"rule": "g"`, `"sched_latency"`}},
+		{"/api/signals?since=3s", 200, []string{`"route": "GET /x"`, `"rule": "g"`, `"sched_latency"`, `"flight_recorder": "off"`}},
 		{"/api/signals?since=soon", 400, []string{"bad since"}},
 		{"/metrics", 200, []string{`hotpath_http_errors_total{route="GET /x"} 2`}},
 		{"/", 200, []string{"<svg", "<polyline", "requests/s", "<td>g</td>"}},

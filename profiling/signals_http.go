@@ -18,11 +18,14 @@ type SignalsReport struct {
 	Limits   ContainerLimits `json:"limits"`
 	LimitErr string          `json:"limits_error,omitempty"`
 	Interval string          `json:"interval"`
-	Latest   Point           `json:"latest"`
-	Routes   []RouteSignals  `json:"routes"` // latest interval; the first is the total
-	Rules    []RuleStatus    `json:"rules"`
-	Captures []Capture       `json:"captures"`
-	History  []Point         `json:"history"`
+	// Recorder is the flight recorder's state: "running", "off" (no rule
+	// captures traces) or why it could not start.
+	Recorder string         `json:"flight_recorder"`
+	Latest   Point          `json:"latest"`
+	Routes   []RouteSignals `json:"routes"` // latest interval; the first is the total
+	Rules    []RuleStatus   `json:"rules"`
+	Captures []Capture      `json:"captures"`
+	History  []Point        `json:"history"`
 }
 
 // Report assembles what /api/signals serves, with the history since `since`.
@@ -33,6 +36,7 @@ func (m *Monitor) Report(since time.Time) SignalsReport {
 	if m.limErr != nil {
 		r.LimitErr = m.limErr.Error()
 	}
+	r.Recorder = m.cap.recorderState()
 	return r
 }
 
