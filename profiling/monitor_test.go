@@ -279,3 +279,23 @@ func TestMonitorStartStop(t *testing.T) {
 		t.Errorf("second Stop() = %v, want nil", err)
 	}
 }
+
+// Charts place samples by time over the last hour: a sample 30 minutes ago
+// lands mid-chart, one 2 hours ago nowhere, a missing stretch is a gap.
+func TestWriteChartPlacesByTime(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	hist := []Point{
+		{Time: now.Add(-2 * time.Hour), Saturation: Saturation{Goroutines: 1000}},
+		{Time: now.Add(-30 * time.Minute), Saturation: Saturation{Goroutines: 10}},
+		{Time: now.Add(-30*time.Minute + 15*time.Second), Saturation: Saturation{Goroutines: 20}},
+		{Time: now.Add(-time.Second), Saturation: Saturation{Goroutines: 5}},
+	}
+	var b strings.Builder
+	writeChart(&b, chart{title: "goroutines", value: func(p *Point) float64 { return float64(p.Goroutines) }}, hist, now)
+	got := b.String()
+	for _, want := range []string{"goroutines: 5 (max 20)", `points="120,24.0 121,2.0 "`, `points="239,35.0 "`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("writeChart() = %s, lacks %q", got, want)
+		}
+	}
+}

@@ -88,23 +88,29 @@ type chart struct {
 	title string
 	unit  string // "s", "B", "%", ""
 	value func(*Point) float64
+	// none, if set, says why the latest point has no value ("no limit").
+	none func(*Point) string
 }
 
 var charts = []chart{
-	{"scheduler latency p99", "s", func(p *Point) float64 { return p.SchedLatency.P99 }},
-	{"GC pause max", "s", func(p *Point) float64 { return p.GCPause.Max }},
-	{"GC CPU", "%", func(p *Point) float64 { return p.GCCPUFraction }},
-	{"CPU of limit", "%", func(p *Point) float64 { return p.CPUUtilization }},
-	{"goroutines", "", func(p *Point) float64 { return float64(p.Goroutines) }},
-	{"heap live", "B", func(p *Point) float64 { return float64(p.HeapLive) }},
-	{"memory headroom", "B", func(p *Point) float64 { return float64(p.MemoryHeadroom) }},
-	{"requests/s", "", func(p *Point) float64 { return p.HTTP.Throughput }},
-	{"HTTP p99", "s", func(p *Point) float64 { return p.HTTP.Latency.P99 }},
-	{"HTTP errors", "%", func(p *Point) float64 { return p.HTTP.ErrorRatio }},
+	{title: "scheduler latency p99", unit: "s", value: func(p *Point) float64 { return p.SchedLatency.P99 }},
+	{title: "GC pause max", unit: "s", value: func(p *Point) float64 { return p.GCPause.Max }},
+	{title: "GC CPU", unit: "%", value: func(p *Point) float64 { return p.GCCPUFraction }},
+	{title: "CPU of limit (per GC cycle)", unit: "%", value: func(p *Point) float64 { return p.CPUUtilization }},
+	{title: "goroutines", unit: "", value: func(p *Point) float64 { return float64(p.Goroutines) }},
+	{title: "heap live", unit: "B", value: func(p *Point) float64 { return float64(p.HeapLive) }},
+	{title: "memory headroom", unit: "B", value: func(p *Point) float64 { return float64(p.MemoryHeadroom) }, none: func(p *Point) string {
+		if p.MemoryLimit == 0 {
+			return "no GOMEMLIMIT or container limit"
+		}
+		return ""
+	}},
+	{title: "requests/s", unit: "", value: func(p *Point) float64 { return p.HTTP.Throughput }},
+	{title: "HTTP p99", unit: "s", value: func(p *Point) float64 { return p.HTTP.Latency.P99 }},
+	{title: "HTTP errors", unit: "%", value: func(p *Point) float64 { return p.HTTP.ErrorRatio }},
 }
 
-// chartWidth is the number of columns of a chart: an hour at 1s is bucketed
-// 15 samples a column, keeping each bucket's maximum so a spike stays visible.
+// chartWidth is the number of columns of a chart: 15 s of the hour each.
 const chartWidth = 240
 
 // WriteIndexSection writes the index page's "signals" section: the last
@@ -116,7 +122,7 @@ func (m *Monitor) WriteIndexSection(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString(`<section id="signals"><h2>Signals (last hour)</h2><div style="display:flex;flex-wrap:wrap;gap:8px">`)
 	for _, c := range charts {
-		writeChart(&b, c, hist)
+		writeChart(&b, c, hist, now)
 	}
 	b.WriteString(`</div>`)
 	writeRules(&b, m.Rules())
@@ -126,33 +132,52 @@ func (m *Monitor) WriteIndexSection(w io.Writer) error {
 	return err
 }
 
-func writeChart(b *strings.Builder, c chart, hist []Point) {
-	cols := make([]float64, 0, chartWidth)
-	per := max((len(hist)+chartWidth-1)/chartWidth, 1)
-	for i := 0; i < len(hist); i += per {
-		v := 0.0
-		for j := i; j < min(i+per, len(hist)); j++ {
-			v = max(v, c.value(&hist[j]))
-		}
-		cols = append(cols, v)
-	}
+// writeChart draws c over the hour ending at now: each of chartWidth
+// columns is one time slot holding the maximum of its samples (so a spike
+// stays visible); slots without samples are gaps, not zeros.
+func writeChart(b *strings.Builder, c chart, hist []Point, now time.Time) {
+	var cols [chartWidth]float64
+	var has [chartWidth]bool
+	start, slot := now.Add(-time.Hour), time.Hour/chartWidth
 	top, last := 0.0, 0.0
-	for _, v := range cols {
-		top = max(top, v)
+	for i := range hist {
+		col := int(hist[i].Time.Sub(start) / slot)
+		if col < 0 || col >= chartWidth {
+			continue
+		}
+		v := c.value(&hist[i])
+		cols[col], has[col] = max(cols[col], v), true
+		top, last = max(top, v), v
 	}
-	if len(cols) > 0 {
-		last = cols[len(cols)-1]
+	caption := fmt.Sprintf("%s (max %s)", formatUnit(last, c.unit), formatUnit(top, c.unit))
+	if c.none != nil && len(hist) > 0 {
+		if why := c.none(&hist[len(hist)-1]); why != "" {
+			caption = why
+		}
 	}
-	fmt.Fprintf(b, `<figure style="margin:0"><figcaption style="font:12px sans-serif">%s: %s (max %s)</figcaption>`,
-		html.EscapeString(c.title), formatUnit(last, c.unit), formatUnit(top, c.unit))
+	fmt.Fprintf(b, `<figure style="margin:0"><figcaption style="font:12px sans-serif">%s: %s</figcaption>`,
+		html.EscapeString(c.title), html.EscapeString(caption))
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="48" viewBox="0 0 %d 48" role="img" aria-label="%s"><rect width="100%%" height="100%%" fill="#f6f6f6"/>`,
 		chartWidth, chartWidth, html.EscapeString(c.title))
-	if len(cols) > 1 && top > 0 {
-		b.WriteString(`<polyline fill="none" stroke="#c0392b" stroke-width="1" points="`)
-		for i, v := range cols {
-			fmt.Fprintf(b, "%d,%.1f ", i*(chartWidth-1)/(len(cols)-1), 46-44*v/top)
+	if top > 0 {
+		open := false
+		for x := range chartWidth {
+			if !has[x] {
+				if open {
+					b.WriteString(`"/>`)
+					open = false
+				}
+				continue
+			}
+			if !open {
+				b.WriteString(`<polyline fill="none" stroke="#c0392b" stroke-width="1" points="`)
+				open = true
+			}
+			fmt.Fprintf(b, "%d,%.1f ", x, 46-44*cols[x]/top)
 		}
-		b.WriteString(`"/>`)
+		if open {
+			b.WriteString(`"/>`)
+		}
 	}
 	b.WriteString(`</svg></figure>`)
 }
