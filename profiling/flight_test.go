@@ -28,7 +28,10 @@ func TestTriggerSchedLatency(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	p := startTest(t, Config{Kinds: []Kind{KindHeap}})
 	m, err := StartMonitor(MonitorConfig{Profiler: p, Interval: 50 * time.Millisecond, Limits: &ContainerLimits{},
-		Rules:   []Rule{{Name: "sched-p99", Signal: "sched.latency.p99", Threshold: 0.025, WarmUp: 10, Cooldown: time.Hour}},
+		// The median, not p99: in a quiet 50 ms interval p99 rests on a handful
+		// of wake-ups and one stall of the host could fire it; the median
+		// moves only when most goroutines wait.
+		Rules:   []Rule{{Name: "sched-p50", Signal: "sched.latency.p50", Threshold: 0.020, WarmUp: 10, Cooldown: time.Hour}},
 		Capture: CaptureConfig{CPUDuration: time.Second, TraceMinAge: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +65,8 @@ func TestTriggerSchedLatency(t *testing.T) {
 	}
 	c := m.Captures()[0]
 	t.Logf("capture %s: firing %+v, files %+v, errors %v", c.ID, c.Firing, c.Files, c.Errors)
-	if c.Firing.Time.Before(loadStart) || c.Firing.Value <= 0.025 {
-		t.Errorf("firing = %+v, want after the load began (%v) with p99 > 25ms", c.Firing, loadStart)
+	if c.Firing.Time.Before(loadStart) || c.Firing.Value <= 0.020 {
+		t.Errorf("firing = %+v, want after the load began (%v) with p50 > 20ms", c.Firing, loadStart)
 	}
 	if len(c.Errors) != 0 || len(c.Files) != 4 {
 		t.Fatalf("capture files %d, errors %v; want trace, goroutine, heap and cpu", len(c.Files), c.Errors)
