@@ -398,16 +398,6 @@ func TestPyroscopeOutage(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after ten seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-	}
-}
-
 func TestPyroscopeStopBounded(t *testing.T) {
 	srv := newFakePyroscope(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
 		<-r.Context().Done()
