@@ -199,25 +199,40 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// TestAnalyzeTests covers Config.Tests: the test variants' facts, including the copies only the JSON log
+// has (the test variant's compile action is named like the plain package's in the action graph), on a
+// fresh run and on a re-run served from the build cache.
 func TestAnalyzeTests(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"go.mod":      "module tt\n\ngo 1.26\n",
-		"p.go":        "package tt\n\nfunc F() *int { x := 1; return &x }\n",
+		"p.go":        "package tt\n\nfunc F() *int { x := 1; return &x }\n\ntype Big struct{ A [32]int64 }\n\nvar sink Big\n\nfunc Copy(b *Big) { x := *b; x.A[0]++; sink = x }\n",
 		"p_test.go":   "package tt\n\nimport \"testing\"\n\nfunc TestF(t *testing.T) { y := 2; g = &y }\n\nvar g *int\n",
-		"ext_test.go": "package tt_test\n\nimport \"testing\"\n\nfunc TestExt(t *testing.T) { z := 3; h = &z }\n\nvar h *int\n",
+		"ext_test.go": "package tt_test\n\nimport (\n\t\"testing\"\n\n\t\"tt\"\n)\n\nfunc TestExt(t *testing.T) { z := 3; h = &z }\n\nvar h *int\n\nfunc Dup(b *tt.Big) tt.Big { c := *b; c.A[1]++; return c }\n",
 	})
-	rep, err := Analyze(t.Context(), Config{Dir: dir, Tests: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range rep.Filter(KindHeap).Facts {
-		got = append(got, f.Package+" "+f.Pos.String()+" "+f.Subject)
-	}
-	want := []string{"tt p.go:3:17 x", "tt p_test.go:5:28 y", "tt_test ext_test.go:5:30 z"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Analyze(Tests) heap facts = %q, want %q", got, want)
+	cfg := Config{Dir: dir, Tests: true, CacheDir: t.TempDir()}
+	for _, run := range []string{"fresh", "cached"} {
+		rep, err := Analyze(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range rep.Facts {
+			if f.Kind == KindHeap || f.Kind == KindCopy {
+				got = append(got, f.Package+" "+f.Pos.String()+" "+string(f.Kind)+" "+f.Subject)
+			}
+		}
+		want := []string{"tt p.go:3:17 heap x", "tt p.go:9:23 copy 256 bytes", "tt p.go:9:45 copy 256 bytes",
+			"tt p_test.go:5:28 heap y", "tt_test ext_test.go:9:30 heap z", "tt_test ext_test.go:13:32 copy 256 bytes", "tt_test ext_test.go:13:49 copy 256 bytes"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s Analyze(Tests) heap and copy facts = %q, want %q", run, got, want)
+		}
+		if len(rep.Warnings) != 0 {
+			t.Errorf("%s Analyze(Tests) warnings = %q, want none", run, rep.Warnings)
+		}
+		if n := rep.Cache.Compiled + rep.Cache.Replayed; n != 2 {
+			t.Errorf("%s Analyze(Tests) cache = %+v, want 2 packages compiled or replayed", run, rep.Cache)
+		}
 	}
 }
 
