@@ -182,7 +182,7 @@ func (b *build) readLogs(rep *Report, pkg, dir string) error {
 	lost := map[string]bool{}
 	for i := range rep.Facts {
 		f := &rep.Facts[i]
-		if f.Package != pkg || f.File == "" || f.File[0] == '<' || lost[f.File] {
+		if f.Package != pkg || f.File == "" || f.File[0] == '<' || lost[f.File] || (!b.cfg.External && b.external(f.File)) {
 			continue
 		}
 		if holder, ok := written[filepath.Base(f.File)]; ok && !samePath(holder, f.File, b.cfg.Dir) {
