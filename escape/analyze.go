@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,8 +91,8 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("escape: analyze: cache: %w", err)
 	}
 
-	b := &build{cfg: cfg, run: run, targets: targets, jsonRoot: jsonRoot, store: store}
-	out, actions, err := b.compile(ctx, jsonRoot, targets.paths, true)
+	b := &build{cfg: cfg, run: run, targets: targets, jsonRoot: jsonRoot, store: store, external: targets.externalFunc(dir)}
+	out, actions, err := b.compile(ctx, jsonRoot, targets.flagPaths, true)
 	if err != nil {
 		return nil, err
 	}
@@ -106,14 +107,17 @@ func Analyze(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	fillFuncs(rep.Facts, dir)
-	rep.finish(targets.keep, cached)
+	for i := range rep.Facts {
+		rep.Facts[i].External = b.external(rep.Facts[i].File)
+	}
+	rep.finish(targets.keep, cached, cfg.External)
 	return rep, nil
 }
 
 // newStamp fills the stamp from the config and go env.
 func newStamp(cfg Config, env map[string]string) (Stamp, error) {
 	s := Stamp{GoVersion: env["GOVERSION"], GOOS: env["GOOS"], GOARCH: env["GOARCH"], GOFLAGS: env["GOFLAGS"],
-		Tags: cfg.Tags, Tests: cfg.Tests, Dir: cfg.Dir, Patterns: cfg.Patterns, PGO: cmp.Or(cfg.PGO, "auto"),
+		Tags: cfg.Tags, Tests: cfg.Tests, External: cfg.External, Dir: cfg.Dir, Patterns: cfg.Patterns, PGO: cmp.Or(cfg.PGO, "auto"),
 		Flags: append(append([]string(nil), textFlags...), "-json=0,…")}
 	if cfg.PGO != "" && cfg.PGO != "off" && cfg.PGO != "auto" {
 		p := cfg.PGO
@@ -147,9 +151,14 @@ func autoPGO(mainDirs []string) (setting, hash string) {
 type targets struct {
 	keep       []string        // import paths whose facts are reported (variants stripped)
 	full       []string        // paths[i] as go list and the action graph name it ("p [p.test]")
-	paths      []string        // import paths to put diagnostics flags on (variants stripped, deduplicated)
+	paths      []string        // import paths of the reported packages (variants stripped, deduplicated)
+	flag       []string        // flag[i]: the import path whose -gcflags reach paths[i] (an external test gets its package's)
+	logPkg     []string        // logPkg[i]: the -p name the compiler gives paths[i], under which it files its log
+	flagPaths  []string        // the distinct flag paths, to put diagnostics flags on
 	superseded map[string]bool // plain packages replaced by their test variant (Tests only)
 	mainDirs   []string        // directories of main packages, where -pgo=auto looks for default.pgo
+	pkgDirs    []string        // the listed packages' directories: their code
+	modDirs    []string        // the root directories of their modules (none for the standard library): their code too
 }
 
 func buildFlags(cfg Config) []string {
@@ -167,30 +176,40 @@ func buildFlags(cfg Config) []string {
 }
 
 func listTargets(ctx context.Context, run func(context.Context, gocmd.Cmd) (gocmd.Result, error), cfg Config) (targets, error) {
-	args := append(append([]string{"list"}, buildFlags(cfg)...), `-f={{.ImportPath}}{{if eq .Name "main"}}{{"\t"}}{{.Dir}}{{end}}`)
+	args := append(append([]string{"list"}, buildFlags(cfg)...), `-f={{.ImportPath}}{{"\t"}}{{.Name}}{{"\t"}}{{.Dir}}{{"\t"}}{{with .Module}}{{.Dir}}{{end}}`)
 	res, err := run(ctx, gocmd.Cmd{Args: append(append(args, "--"), cfg.Patterns...)})
 	if err != nil {
 		return targets{}, fmt.Errorf("escape: analyze: %w", err)
 	}
 	t := targets{superseded: map[string]bool{}}
-	var all []string
+	type listed struct{ path, name string }
+	var all []listed
 	variants := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
-		p, mainDir, isMain := strings.Cut(line, "\t")
-		if p == "" {
+	for line := range strings.Lines(string(res.Stdout)) {
+		f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+		if len(f) != 4 || f[0] == "" {
 			continue
 		}
-		if isMain {
-			t.mainDirs = append(t.mainDirs, mainDir)
+		p, name, dir, modDir := f[0], f[1], f[2], f[3]
+		if name == "main" && !strings.Contains(p, " [") {
+			t.mainDirs = append(t.mainDirs, dir)
 		}
-		all = append(all, p)
+		if dir != "" && !slices.Contains(t.pkgDirs, dir) {
+			t.pkgDirs = append(t.pkgDirs, dir)
+		}
+		if modDir != "" && !slices.Contains(t.modDirs, modDir) {
+			t.modDirs = append(t.modDirs, modDir)
+		}
+		all = append(all, listed{p, name})
 		if name, _, ok := strings.Cut(p, " ["); ok {
 			variants[name] = true
 		}
 	}
 	seen := map[string]bool{}
-	for _, p := range all {
-		name, _, isVariant := strings.Cut(p, " [")
+	for _, l := range all {
+		p := l.path
+		name, test, isVariant := strings.Cut(p, " [")
+		test = strings.TrimSuffix(strings.TrimSuffix(test, "]"), ".test")
 		if cfg.Tests && strings.HasSuffix(name, ".test") && !isVariant {
 			continue // the generated test main
 		}
@@ -199,11 +218,25 @@ func listTargets(ctx context.Context, run func(context.Context, gocmd.Cmd) (gocm
 			continue
 		}
 		t.keep = append(t.keep, name)
-		if !seen[name] {
-			seen[name] = true
-			t.paths = append(t.paths, name)
-			t.full = append(t.full, p)
+		if seen[name] {
+			continue
 		}
+		seen[name] = true
+		t.paths = append(t.paths, name)
+		t.full = append(t.full, p)
+		flag := name
+		if isVariant && name == test+"_test" {
+			flag = test // an external test package is compiled with its package's -gcflags
+		}
+		t.flag = append(t.flag, flag)
+		if !slices.Contains(t.flagPaths, flag) {
+			t.flagPaths = append(t.flagPaths, flag)
+		}
+		logPkg := name
+		if l.name == "main" && !isVariant {
+			logPkg = "main"
+		}
+		t.logPkg = append(t.logPkg, logPkg)
 	}
 	if len(t.keep) == 0 {
 		return t, fmt.Errorf("escape: analyze %s: %w", strings.Join(cfg.Patterns, " "), gocmd.ErrNoPackage)
@@ -214,10 +247,70 @@ func listTargets(ctx context.Context, run func(context.Context, gocmd.Cmd) (gocm
 // action is the part of the go command's -debug-actiongraph output that tells whether a package was
 // compiled by this run or replayed from the build cache.
 type action struct {
+	ID       int
 	Mode     string
-	Package  string
+	Package  string // the import path without the test variant suffix ("p" for both p and p [p.test])
+	Deps     []int
 	ActionID string
 	Cmd      []string
+}
+
+// compileActions maps the packages go list printed (names as it prints them, "p [p.test]" for a test
+// variant) to their compile actions. The action graph names a test variant's package like the plain one,
+// so names alone cannot tell them apart; but go list -export makes one root action whose dependencies
+// are, in order, the actions for the packages it lists that have Go files (cmd/go/internal/list), and
+// for a command that action is its link, which depends on its compile.
+func compileActions(acts []action, listed []string) (map[string]action, error) {
+	byID := make(map[int]*action, len(acts))
+	isDep := make(map[int]bool, len(acts))
+	for i := range acts {
+		byID[acts[i].ID] = &acts[i]
+		for _, d := range acts[i].Deps {
+			isDep[d] = true
+		}
+	}
+	var root *action
+	for i := range acts {
+		if !isDep[acts[i].ID] {
+			if root != nil {
+				return nil, fmt.Errorf("escape: analyze: action graph: %w: more than one root", ErrParse)
+			}
+			root = &acts[i]
+		}
+	}
+	if root == nil {
+		return nil, fmt.Errorf("escape: analyze: action graph: %w: no root", ErrParse)
+	}
+	if len(root.Deps) != len(listed) {
+		return nil, fmt.Errorf("escape: analyze: action graph: %w: the root has %d actions for %d listed packages", ErrParse, len(root.Deps), len(listed))
+	}
+	m := make(map[string]action, len(listed))
+	for i, id := range root.Deps {
+		if a := findCompile(byID, id, 0); a != nil {
+			m[listed[i]] = *a
+		}
+	}
+	return m, nil
+}
+
+// findCompile returns the compile action for the package of action id: the action itself, or the
+// compile of the same package below it (install → link → compile).
+func findCompile(byID map[int]*action, id, depth int) *action {
+	a := byID[id]
+	if a == nil || depth > 3 {
+		return nil
+	}
+	if a.Mode == "build" {
+		return a
+	}
+	for _, d := range a.Deps {
+		if b := byID[d]; b != nil && b.Package == a.Package {
+			if c := findCompile(byID, d, depth+1); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 type build struct {
@@ -226,27 +319,33 @@ type build struct {
 	targets  targets
 	jsonRoot string
 	store    string
+	external func(file string) bool // see targets.externalFunc
 }
 
-// logDir is the JSON log directory of the i-th target path: one per package, because the compiler names
-// its log directory after the -p flag, which is "main" for every command and the same for a package and
-// its test variant.
-func logDir(root string, i int) string { return filepath.Join(root, strconv.Itoa(i)) }
+// logDir is the JSON log directory the -gcflags of import path flagPath name: one per package, because
+// the compiler names its subdirectory after the -p flag, which is "main" for every command. Inside it, a
+// package's log is under logSubdir(its -p name); an external test package's log is under its package's
+// directory (it is compiled with its package's flags).
+func logDir(root, flagPath string) string { return filepath.Join(root, url.PathEscape(flagPath)) }
+
+// logSubdir is where a package's records are inside logDir: the compiler's own naming.
+func logSubdir(dir, logPkg string) string { return filepath.Join(dir, url.PathEscape(logPkg)) }
 
 // compile runs go list -export with the diagnostics flags on paths and returns its compiler output and
 // the compile actions of the target packages, by package name as go list prints it.
 func (b *build) compile(ctx context.Context, jsonRoot string, paths []string, withText bool) ([]byte, map[string]action, error) {
 	graph := filepath.Join(filepath.Dir(jsonRoot), "actions.json")
 	args := append([]string{"list", "-export", "-debug-actiongraph=" + graph}, buildFlags(b.cfg)...)
-	for i, p := range paths {
-		logFlag := "-json=0," + logDir(jsonRoot, i)
+	for _, p := range paths {
+		logFlag := "-json=0," + logDir(jsonRoot, p)
 		if strings.ContainsAny(logFlag, " \t'\"") { // the go command splits -gcflags like a shell, honouring quotes
 			logFlag = strconv.Quote(logFlag)
 		}
 		flags := append(textFlags[:len(textFlags):len(textFlags)], logFlag)
 		args = append(args, "-gcflags="+p+"="+strings.Join(flags, " "))
 	}
-	args = append(append(args, "-f={{.ImportPath}}", "--"), b.cfg.Patterns...)
+	// Only packages with Go files get an action (the "\tgo" marker).
+	args = append(append(args, `-f={{.ImportPath}}{{if or .GoFiles .CgoFiles}}{{"\t"}}go{{end}}`, "--"), b.cfg.Patterns...)
 	var progress io.Writer
 	if b.cfg.Progress != nil && withText {
 		progress = &progressWriter{fn: b.cfg.Progress, total: len(b.targets.keep)}
@@ -267,11 +366,15 @@ func (b *build) compile(ctx context.Context, jsonRoot string, paths []string, wi
 	if err := json.Unmarshal(data, &acts); err != nil {
 		return nil, nil, fmt.Errorf("escape: analyze: action graph: %w: %v", ErrParse, err)
 	}
-	m := make(map[string]action)
-	for _, a := range acts {
-		if a.Mode == "build" && a.ActionID != "" {
-			m[a.Package] = a
+	var listed []string
+	for line := range strings.Lines(string(res.Stdout)) {
+		if name, ok := strings.CutSuffix(strings.TrimRight(line, "\n"), "\tgo"); ok {
+			listed = append(listed, name)
 		}
+	}
+	m, err := compileActions(acts, listed)
+	if err != nil {
+		return nil, nil, err
 	}
 	return res.Stderr, m, nil
 }
@@ -338,6 +441,32 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 	}
 	w.partial = append(w.partial[:0], data...)
 	return len(p), nil
+}
+
+// externalFunc returns whether a fact's file (as normalisePaths leaves it) is neither in one of the
+// packages' directories nor under one of their modules' roots: code of the standard library or another
+// module, compiled into an analysed package (generic instantiations). Facts without a file and
+// compiler-made wrappers ("<autogenerated>") belong to the package compiled.
+func (t *targets) externalFunc(dir string) func(file string) bool {
+	memo := map[string]bool{}
+	return func(file string) bool {
+		if file == "" || file[0] == '<' {
+			return false
+		}
+		ext, ok := memo[file]
+		if !ok {
+			p := filepath.FromSlash(file)
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			ext = !slices.Contains(t.pkgDirs, filepath.Dir(p)) && !slices.ContainsFunc(t.modDirs, func(m string) bool {
+				rel, err := filepath.Rel(m, p)
+				return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+			})
+			memo[file] = ext
+		}
+		return ext
+	}
 }
 
 // normalisePaths makes fact paths relative to dir where they are inside it ("./x.go" → "x.go").

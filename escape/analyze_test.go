@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -199,25 +200,40 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// TestAnalyzeTests covers Config.Tests: the test variants' facts, including the copies only the JSON log
+// has (the test variant's compile action is named like the plain package's in the action graph), on a
+// fresh run and on a re-run served from the build cache.
 func TestAnalyzeTests(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"go.mod":      "module tt\n\ngo 1.26\n",
-		"p.go":        "package tt\n\nfunc F() *int { x := 1; return &x }\n",
+		"p.go":        "package tt\n\nfunc F() *int { x := 1; return &x }\n\ntype Big struct{ A [32]int64 }\n\nvar sink Big\n\nfunc Copy(b *Big) { x := *b; x.A[0]++; sink = x }\n",
 		"p_test.go":   "package tt\n\nimport \"testing\"\n\nfunc TestF(t *testing.T) { y := 2; g = &y }\n\nvar g *int\n",
-		"ext_test.go": "package tt_test\n\nimport \"testing\"\n\nfunc TestExt(t *testing.T) { z := 3; h = &z }\n\nvar h *int\n",
+		"ext_test.go": "package tt_test\n\nimport (\n\t\"testing\"\n\n\t\"tt\"\n)\n\nfunc TestExt(t *testing.T) { z := 3; h = &z }\n\nvar h *int\n\nfunc Dup(b *tt.Big) tt.Big { c := *b; c.A[1]++; return c }\n",
 	})
-	rep, err := Analyze(t.Context(), Config{Dir: dir, Tests: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range rep.Filter(KindHeap).Facts {
-		got = append(got, f.Package+" "+f.Pos.String()+" "+f.Subject)
-	}
-	want := []string{"tt p.go:3:17 x", "tt p_test.go:5:28 y", "tt_test ext_test.go:5:30 z"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Analyze(Tests) heap facts = %q, want %q", got, want)
+	cfg := Config{Dir: dir, Tests: true, CacheDir: t.TempDir()}
+	for _, run := range []string{"fresh", "cached"} {
+		rep, err := Analyze(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range rep.Facts {
+			if f.Kind == KindHeap || f.Kind == KindCopy {
+				got = append(got, f.Package+" "+f.Pos.String()+" "+string(f.Kind)+" "+f.Subject)
+			}
+		}
+		want := []string{"tt p.go:3:17 heap x", "tt p.go:9:23 copy 256 bytes", "tt p.go:9:45 copy 256 bytes",
+			"tt p_test.go:5:28 heap y", "tt_test ext_test.go:9:30 heap z", "tt_test ext_test.go:13:32 copy 256 bytes", "tt_test ext_test.go:13:49 copy 256 bytes"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s Analyze(Tests) heap and copy facts = %q, want %q", run, got, want)
+		}
+		if len(rep.Warnings) != 0 {
+			t.Errorf("%s Analyze(Tests) warnings = %q, want none", run, rep.Warnings)
+		}
+		if n := rep.Cache.Compiled + rep.Cache.Replayed; n != 2 {
+			t.Errorf("%s Analyze(Tests) cache = %+v, want 2 packages compiled or replayed", run, rep.Cache)
+		}
 	}
 }
 
@@ -249,4 +265,83 @@ func TestKeysSurviveLineShift(t *testing.T) {
 			t.Errorf("key %q: line %d after the shift, want %d", k, after[k], line+20)
 		}
 	}
+}
+
+// TestAnalyzeExternal covers facts in code outside the analysed packages (the standard library's generic
+// code instantiated in them): left out and counted by default, kept and marked with Config.External, and
+// filtered by kind together with the counts.
+func TestAnalyzeExternal(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"go.mod": "module ext\n\ngo 1.26\n",
+		"g.go":   "package ext\n\nimport \"slices\"\n\nfunc Has(s []string, v string) bool { return slices.Contains(s, v) }\n\nfunc Sorted(s []int) []int { s = slices.Clone(s); slices.Sort(s); return s }\n",
+	})
+	cfg := Config{Dir: dir, CacheDir: t.TempDir()}
+	own, err := Analyze(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.External = true
+	all, err := Analyze(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ownKeys, keys []string
+	for _, f := range own.Facts {
+		if f.File != "g.go" || f.External {
+			t.Errorf("Analyze(ext) fact %s external=%v, want only g.go facts, not external", f.String(), f.External)
+		}
+		ownKeys = append(ownKeys, f.Key)
+	}
+	external := map[Kind]int{}
+	for _, f := range all.Facts {
+		if f.External != (f.File != "g.go") {
+			t.Errorf("Analyze(ext, External) fact %s external = %v, want %v", f.String(), f.External, f.File != "g.go")
+		}
+		if f.External {
+			external[f.Kind]++
+		} else {
+			keys = append(keys, f.Key)
+		}
+	}
+	if !slices.Equal(keys, ownKeys) || len(ownKeys) < 5 {
+		t.Errorf("Analyze(ext, External) own facts = %q, want %q (at least 5)", keys, ownKeys)
+	}
+	if external[KindHeap] == 0 || !maps.Equal(own.ExternalOmitted, external) || all.ExternalOmitted != nil {
+		t.Errorf("Analyze(ext) ExternalOmitted = %v (with External %v), want %v with heap facts (nil)", own.ExternalOmitted, all.ExternalOmitted, external)
+	}
+	if got := own.Packages[0].Counts; sum(got) != len(own.Facts) {
+		t.Errorf("Analyze(ext) counts %v sum to %d, want %d facts", got, sum(got), len(own.Facts))
+	}
+	if got := all.Packages[0].Counts; sum(got) != len(all.Facts) {
+		t.Errorf("Analyze(ext, External) counts %v sum to %d, want %d facts", got, sum(got), len(all.Facts))
+	}
+
+	heap := own.Filter(KindHeap, KindHeap)
+	if want := map[Kind]int{KindHeap: len(heap.Facts)}; !maps.Equal(heap.Packages[0].Counts, want) || len(heap.Facts) == 0 {
+		t.Errorf("Filter(heap) counts = %v, want %v", heap.Packages[0].Counts, want)
+	}
+	if want := map[Kind]int{KindHeap: external[KindHeap]}; !maps.Equal(heap.ExternalOmitted, want) {
+		t.Errorf("Filter(heap) ExternalOmitted = %v, want %v", heap.ExternalOmitted, want)
+	}
+	if !slices.Equal(heap.Kinds, []Kind{KindHeap}) || sum(own.Packages[0].Counts) != len(own.Facts) {
+		t.Errorf("Filter(heap) kinds = %q (original counts %v), want [heap] and the original unchanged", heap.Kinds, own.Packages[0].Counts)
+	}
+	var text bytes.Buffer
+	if err := heap.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	wantTable := fmt.Sprintf("  package  heap\n      ext     %d\n\n", len(heap.Facts))
+	wantSummary := fmt.Sprintf(": %d facts (heap) (%d more, in code outside the analysed packages, left out),", len(heap.Facts), external[KindHeap])
+	if s := text.String(); !strings.Contains(s, wantTable) || !strings.Contains(s, wantSummary) {
+		t.Errorf("Filter(heap).WriteText = %q, want the table %q and %q", s, wantTable, wantSummary)
+	}
+}
+
+func sum(m map[Kind]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

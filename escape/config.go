@@ -31,6 +31,11 @@ type Config struct {
 	// every run (their dependencies still come from the build cache). At most MaxStoreEntries logs are
 	// kept; the least recently used are removed first.
 	CacheDir string
+	// External keeps facts whose file lies outside the analysed packages' directories and modules (see
+	// Fact.External): generic code of the standard library or of other modules instantiated in the
+	// analysed packages. false, the default, leaves them out of the report and counts them in
+	// Report.ExternalOmitted. When a standard-library package is analysed, its own directory is its code.
+	External bool
 	// Progress, if set, is called after each package's compiler output has arrived, with the package's
 	// import path, the number done and the total. It is called from the goroutine reading the go
 	// command's output and must not block.

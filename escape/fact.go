@@ -83,6 +83,11 @@ type Fact struct {
 	Flow   []Step `json:"flow,omitempty"`   // escape explanation, outermost step first (heap, leak)
 	Inline []Pos  `json:"inline,omitempty"` // inlining chain from the JSON log, outermost first, when known
 
+	// External marks a fact whose file lies outside the analysed packages' own directories and modules:
+	// generic code of the standard library or another module, instantiated in (and so compiled as part of)
+	// an analysed package. Reports hold such facts only with Config.External.
+	External bool `json:"external,omitempty"`
+
 	Key string `json:"key"` // stable identity across line moves; see Fact.Key
 }
 

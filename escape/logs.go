@@ -31,7 +31,7 @@ func (b *build) logs(ctx context.Context, rep *Report, actions map[string]action
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: no compile action in the go command's action graph; JSON-log facts (copies) unavailable", full))
 			continue
 		}
-		src := logDir(b.jsonRoot, i)
+		src := logSubdir(logDir(b.jsonRoot, b.targets.flag[i]), b.targets.logPkg[i])
 		if len(a.Cmd) > 0 {
 			rep.Cache.Compiled++
 			dirs[i] = b.keep(src, a.ActionID)
@@ -56,16 +56,18 @@ func (b *build) logs(ctx context.Context, rep *Report, actions map[string]action
 			return nil, fmt.Errorf("escape: analyze: %w", err)
 		}
 		defer os.RemoveAll(tmp)
-		paths := make([]string, len(redo))
-		for j, m := range redo {
-			paths[j] = b.targets.paths[m.i]
+		var paths []string
+		for _, m := range redo {
+			if p := b.targets.flag[m.i]; !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
 		}
 		root := filepath.Join(tmp, "json")
 		if _, _, err := b.compile(ctx, root, paths, false); err != nil {
 			return nil, err
 		}
-		for j, m := range redo {
-			dirs[m.i] = b.keep(logDir(root, j), m.id)
+		for _, m := range redo {
+			dirs[m.i] = b.keep(logSubdir(logDir(root, b.targets.flag[m.i]), b.targets.logPkg[m.i]), m.id)
 			rep.Cache.Recompile++
 		}
 	}
@@ -180,7 +182,7 @@ func (b *build) readLogs(rep *Report, pkg, dir string) error {
 	lost := map[string]bool{}
 	for i := range rep.Facts {
 		f := &rep.Facts[i]
-		if f.Package != pkg || f.File == "" || f.File[0] == '<' || lost[f.File] {
+		if f.Package != pkg || f.File == "" || f.File[0] == '<' || lost[f.File] || (!b.cfg.External && b.external(f.File)) {
 			continue
 		}
 		if holder, ok := written[filepath.Base(f.File)]; ok && !samePath(holder, f.File, b.cfg.Dir) {

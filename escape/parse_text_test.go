@@ -3,9 +3,14 @@ package escape
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hotpath-dev/hotpath/internal/gocmd"
 )
 
 func TestParseTextLines(t *testing.T) {
@@ -132,13 +137,16 @@ func netHTTPOutput(tb testing.TB, flags string) []byte {
 
 // TestNetHTTPCrossCheck compares the report for net/http with a raw go build -gcflags=-m=2 net/http: every
 // moved-to-heap, escapes-to-heap, inlining and devirtualizing line appears, with equal counts, and the
-// current toolchain prints no line the parser does not know.
+// current toolchain prints no line the parser does not know. net/http's own files are in GOROOT: they are
+// its own code, not external; only other packages' generic code compiled into it is.
 func TestNetHTTPCrossCheck(t *testing.T) {
 	raw := netHTTPOutput(t, "-m=2")
-	rep, err := Analyze(t.Context(), Config{Dir: t.TempDir(), Patterns: []string{"net/http"}, CacheDir: t.TempDir()})
+	cfg := Config{Dir: t.TempDir(), Patterns: []string{"net/http"}, CacheDir: t.TempDir(), External: true}
+	rep, err := Analyze(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkExternal(t, rep, cfg)
 	if rep.UnknownCount != 0 {
 		t.Errorf("Analyze(net/http) unknown lines = %d, want 0: %q", rep.UnknownCount, rep.Unknown)
 	}
@@ -218,4 +226,43 @@ func FuzzParseText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkExternal checks that rep (analysed with External) marks exactly the facts outside net/http's own
+// directory as external, and that the default report holds the others, counting the rest.
+func checkExternal(t *testing.T, rep *Report, cfg Config) {
+	t.Helper()
+	res, err := gocmd.Run(t.Context(), gocmd.Cmd{Args: []string{"list", "-f={{.Dir}}", "net/http"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := strings.TrimSpace(string(res.Stdout))
+	var internal []string
+	external := map[Kind]int{}
+	for _, f := range rep.Facts {
+		inside := f.File == "" || f.File[0] == '<' || filepath.Dir(f.File) == own
+		if f.External == inside {
+			t.Errorf("Analyze(net/http) fact %s external = %v, want %v", f.String(), f.External, !inside)
+		}
+		if f.External {
+			external[f.Kind]++
+		} else {
+			internal = append(internal, f.Key)
+		}
+	}
+	if len(internal) < 5000 || len(external) == 0 {
+		t.Errorf("Analyze(net/http) own facts = %d, external kinds = %v; want thousands and some", len(internal), external)
+	}
+	cfg.External = false
+	def, err := Analyze(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, f := range def.Facts {
+		keys = append(keys, f.Key)
+	}
+	if !slices.Equal(keys, internal) || !maps.Equal(def.ExternalOmitted, external) {
+		t.Errorf("Analyze(net/http) without External = %d facts, %v omitted; want %d, %v", len(keys), def.ExternalOmitted, len(internal), external)
+	}
 }

@@ -17,8 +17,13 @@ import (
 type Report struct {
 	Schema   string    `json:"schema"` // always Schema
 	Stamp    Stamp     `json:"stamp"`
-	Packages []Package `json:"packages"` // sorted by import path
-	Facts    []Fact    `json:"facts"`    // sorted by package, file, line, col, kind, subject
+	Packages []Package `json:"packages"`        // sorted by import path
+	Facts    []Fact    `json:"facts"`           // sorted by package, file, line, col, kind, subject
+	Kinds    []Kind    `json:"kinds,omitempty"` // the kinds Facts and counts were filtered to; empty means all
+
+	// ExternalOmitted counts, per kind, the facts left out because their file lies outside the analysed
+	// packages' directories and modules (Config.External keeps them, marked Fact.External).
+	ExternalOmitted map[Kind]int `json:"external_omitted,omitempty"`
 
 	// Parser accounting: every line of compiler output is either a fact, a note (explanations and
 	// decisions that are not facts, such as "does not escape") or unknown.
@@ -41,6 +46,7 @@ type Stamp struct {
 	GOFLAGS   string   `json:"goflags,omitempty"`
 	Tags      []string `json:"tags,omitempty"`
 	Tests     bool     `json:"tests,omitempty"`
+	External  bool     `json:"external,omitempty"` // facts in code outside the analysed packages are kept (Config.External)
 	PGO       string   `json:"pgo,omitempty"`      // the -pgo setting: "auto" (go's default), "off" or a file
 	PGOHash   string   `json:"pgo_hash,omitempty"` // sha256 of the profile file when PGO is a file
 	Dir       string   `json:"dir"`                // absolute build directory; fact paths are relative to it
@@ -50,7 +56,7 @@ type Stamp struct {
 // Package is one analysed package and its count of facts per kind.
 type Package struct {
 	Path   string       `json:"path"`
-	Counts map[Kind]int `json:"counts"`
+	Counts map[Kind]int `json:"counts"` // the report's facts of this package, per kind (after any filter)
 	Cached bool         `json:"cached"` // the go command replayed it from its build cache
 }
 
@@ -61,22 +67,41 @@ type CacheInfo struct {
 	Recompile int `json:"recompiled"` // packages rebuilt a second time because their stored log was missing
 }
 
-// finish sorts the facts, assigns stable keys and counts kinds per package.
-func (r *Report) finish(pkgs []string, cached map[string]bool) {
+// finish sorts the facts, assigns stable keys, leaves out external facts unless keepExternal (after the
+// keys, so that they do not depend on the setting) and counts kinds per package.
+func (r *Report) finish(pkgs []string, cached map[string]bool, keepExternal bool) {
 	slices.SortStableFunc(r.Facts, func(a, b Fact) int {
 		return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
 			cmp.Compare(a.Col, b.Col), cmp.Compare(kindIndex(a.Kind), kindIndex(b.Kind)), cmp.Compare(a.Subject, b.Subject))
 	})
 	assignKeys(r.Facts)
-	byPath := make(map[string]*Package)
+	if !keepExternal {
+		r.Facts = slices.DeleteFunc(r.Facts, func(f Fact) bool {
+			if f.External {
+				if r.ExternalOmitted == nil {
+					r.ExternalOmitted = map[Kind]int{}
+				}
+				r.ExternalOmitted[f.Kind]++
+			}
+			return f.External
+		})
+	}
+	seen := make(map[string]bool)
 	for _, p := range pkgs {
-		if byPath[p] == nil {
-			r.Packages = append(r.Packages, Package{Path: p, Counts: map[Kind]int{}, Cached: cached[p]})
-			byPath[p] = nil
+		if !seen[p] {
+			seen[p] = true
+			r.Packages = append(r.Packages, Package{Path: p, Cached: cached[p]})
 		}
 	}
 	slices.SortFunc(r.Packages, func(a, b Package) int { return cmp.Compare(a.Path, b.Path) })
+	r.count()
+}
+
+// count sets each package's counts from the facts r holds.
+func (r *Report) count() {
+	byPath := make(map[string]*Package, len(r.Packages))
 	for i := range r.Packages {
+		r.Packages[i].Counts = map[Kind]int{}
 		byPath[r.Packages[i].Path] = &r.Packages[i]
 	}
 	for i := range r.Facts {
@@ -118,12 +143,27 @@ func assignKeys(facts []Fact) {
 	}
 }
 
-// Filter returns a copy of r holding only facts of the given kinds (all kinds if none are given); package
-// counts are left as they were.
+// Filter returns a copy of r holding only facts of the given kinds (all kinds if none are given), with
+// the package counts and Kinds to match. r is left unchanged.
 func (r *Report) Filter(kinds ...Kind) *Report {
 	out := *r
 	if len(kinds) == 0 {
 		return &out
+	}
+	out.Kinds = slices.Clone(kinds)
+	if len(r.Kinds) > 0 {
+		out.Kinds = slices.DeleteFunc(out.Kinds, func(k Kind) bool { return !slices.Contains(r.Kinds, k) })
+	}
+	slices.SortFunc(out.Kinds, func(a, b Kind) int { return cmp.Compare(kindIndex(a), kindIndex(b)) })
+	out.Kinds = slices.Compact(out.Kinds)
+	out.ExternalOmitted = nil
+	for k, n := range r.ExternalOmitted {
+		if slices.Contains(kinds, k) {
+			if out.ExternalOmitted == nil {
+				out.ExternalOmitted = map[Kind]int{}
+			}
+			out.ExternalOmitted[k] = n
+		}
 	}
 	out.Facts = nil
 	for _, f := range r.Facts {
@@ -131,7 +171,20 @@ func (r *Report) Filter(kinds ...Kind) *Report {
 			out.Facts = append(out.Facts, f)
 		}
 	}
+	out.Packages = make([]Package, len(r.Packages))
+	for i, p := range r.Packages {
+		out.Packages[i] = Package{Path: p.Path, Cached: p.Cached}
+	}
+	out.count()
 	return &out
+}
+
+// kinds is the list of kinds r reports: its filter, else all.
+func (r *Report) kinds() []Kind {
+	if len(r.Kinds) > 0 {
+		return r.Kinds
+	}
+	return Kinds
 }
 
 // WriteJSON writes r in the hotpath.escape/v1 form, indented, with a trailing newline.
@@ -146,7 +199,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // WriteText writes r vet-style: per package a "# path" header and one "file:line:col: kind: message"
-// line per fact, then a table of counts per package and kind, then warnings and unknown lines.
+// line per fact, then a table of counts per package and kind (the kinds of its filter only), then a
+// summary line, warnings and unknown lines.
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	pkg := "\x00"
@@ -161,14 +215,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(ew)
 	tw := tabwriter.NewWriter(ew, 0, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "package\t")
-	for _, k := range Kinds {
+	kinds := r.kinds()
+	for _, k := range kinds {
 		fmt.Fprintf(tw, "%s\t", k)
 	}
 	fmt.Fprintln(tw)
 	total := map[Kind]int{}
 	for _, p := range r.Packages {
 		fmt.Fprintf(tw, "%s\t", p.Path)
-		for _, k := range Kinds {
+		for _, k := range kinds {
 			fmt.Fprintf(tw, "%d\t", p.Counts[k])
 			total[k] += p.Counts[k]
 		}
@@ -176,15 +231,26 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if len(r.Packages) > 1 {
 		fmt.Fprintf(tw, "total (%d packages)\t", len(r.Packages))
-		for _, k := range Kinds {
+		for _, k := range kinds {
 			fmt.Fprintf(tw, "%d\t", total[k])
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	s := r.Stamp
-	fmt.Fprintf(ew, "\n%s %s/%s, parser %s, %d lines: %d facts, %d notes, %d unknown; packages compiled %d, from the build cache %d, recompiled for their log %d\n",
-		s.GoVersion, s.GOOS, s.GOARCH, s.Profile, r.Lines, len(r.Facts), r.Notes, r.UnknownCount,
+	facts := strconv.Itoa(len(r.Facts)) + " facts"
+	if len(r.Kinds) > 0 {
+		facts += " (" + kindNames(r.Kinds) + ")"
+	}
+	omitted := 0
+	for _, n := range r.ExternalOmitted {
+		omitted += n
+	}
+	if omitted > 0 {
+		facts += " (" + strconv.Itoa(omitted) + " more, in code outside the analysed packages, left out)"
+	}
+	fmt.Fprintf(ew, "\n%s %s/%s, parser %s, %d lines: %s, %d notes, %d unknown; packages compiled %d, from the build cache %d, recompiled for their log %d\n",
+		s.GoVersion, s.GOOS, s.GOARCH, s.Profile, r.Lines, facts, r.Notes, r.UnknownCount,
 		r.Cache.Compiled, r.Cache.Replayed, r.Cache.Recompile)
 	for _, wmsg := range r.Warnings {
 		fmt.Fprintf(ew, "warning: %s\n", wmsg)
@@ -193,6 +259,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "unknown line (%s): %s\n", u.Package, u.Text)
 	}
 	return ew.err
+}
+
+func kindNames(kinds []Kind) string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ",")
 }
 
 type errWriter struct {

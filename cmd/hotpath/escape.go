@@ -13,8 +13,26 @@ import (
 	"github.com/hotpath-dev/hotpath/internal/gocmd"
 )
 
-const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-pgo FILE|off]\n" +
-	"\t[-profile FILE [-top N]] [-baseline BASE.json | -rev REV] [-fail-on regressions|changes|none] [packages]"
+const escapeUsage = "[-format text|json] [-o FILE] [-kinds k1,k2] [-tags T] [-test] [-external] [-pgo FILE|off]\n" +
+	"\t[-profile FILE [-top N]] [-baseline BASE.json | -rev REV] [-fail-on regressions|changes|none] [packages]\n" +
+	"\n" +
+	"Reports what the compiler decided about the packages (default ./...), one fact per line:\n" +
+	"\theap           a value is heap-allocated (moved to heap, escapes to heap), with the escape flow\n" +
+	"\tleak           a parameter, or what it points to, leaks to the heap or a result\n" +
+	"\tinlinable      a function can be inlined (cost, budget)\n" +
+	"\tnot-inlinable  a function cannot be inlined, and why\n" +
+	"\tinlined-call   a call site was inlined\n" +
+	"\tdevirtualized  an interface or function call was made direct (static or PGO)\n" +
+	"\tbounds-check   a bounds check the compiler could not remove\n" +
+	"\tnil-check      a nil check the compiler could not remove\n" +
+	"\tcopy           a large value copy (128 bytes or more)\n" +
+	"Facts in code outside the packages' own directories and modules (standard-library or other\n" +
+	"modules' generic code instantiated in them) are left out and counted, unless -external.\n" +
+	"\n" +
+	"Exit codes: 0 report printed; 2 usage error, or the packages do not build (the compiler's\n" +
+	"errors are shown as it printed them); with -fail-on, 1 when it finds what it fails on.\n" +
+	"\n" +
+	"Flags:"
 
 func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("escape", escapeUsage, stderr)
@@ -24,6 +42,7 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tags := fs.String("tags", "", "comma-separated build `tags`")
 	tests := fs.Bool("test", false, "include _test.go files (compile the test variants)")
 	pgo := fs.String("pgo", "", "PGO `profile` file, or off (default: the go command's auto)")
+	external := fs.Bool("external", false, "include facts in code outside the packages' own directories and modules (marked external in JSON)")
 	noCache := fs.Bool("nocache", false, "do not keep the compiler's JSON logs between runs (forces a recompile)")
 	profile := fs.String("profile", "", "rank facts by a CPU or allocation `profile` (pprof) at their lines, heaviest first")
 	top := fs.Int("top", 20, "with -profile, show the first `N` facts (0 shows all)")
@@ -53,7 +72,7 @@ func runEscape(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	cfg := escape.Config{Patterns: fs.Args(), Tests: *tests, PGO: *pgo}
+	cfg := escape.Config{Patterns: fs.Args(), Tests: *tests, PGO: *pgo, External: *external}
 	if *tags != "" {
 		cfg.Tags = strings.Split(*tags, ",")
 	}

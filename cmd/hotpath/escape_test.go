@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hotpath-dev/hotpath/escape"
 )
 
 func TestEscapeCommand(t *testing.T) {
@@ -15,14 +17,17 @@ func TestEscapeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := t.TempDir()
-	for name, body := range map[string]string{
+	writeEscapeFiles(t, broken, map[string]string{
 		"go.mod": "module broken\n\ngo 1.26\n",
 		"x.go":   "package broken\n\nfunc F() *int { x := 1; return &y }\n",
-	} {
-		if err := os.WriteFile(filepath.Join(broken, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
+	// user is a module with a test file and a call to the standard library's generic code.
+	user := t.TempDir()
+	writeEscapeFiles(t, user, map[string]string{
+		"go.mod":    "module user\n\ngo 1.26\n",
+		"p.go":      "package user\n\nimport \"slices\"\n\nfunc Sorted(s []int) []int { s = slices.Clone(s); slices.Sort(s); return s }\n",
+		"p_test.go": "package user\n\nimport \"testing\"\n\ntype big struct{ a [32]int64 }\n\nvar sink big\n\nfunc cp(b *big) { x := *b; x.a[0]++; sink = x }\n\nfunc TestCopy(t *testing.T) { cp(&big{}) }\n",
+	})
 	tests := []struct {
 		name       string
 		dir        string
@@ -30,15 +35,20 @@ func TestEscapeCommand(t *testing.T) {
 		wantCode   int
 		wantOut    string // substring of stdout
 		wantStderr string // stderr exactly, when not ""
+		notOut     string // must not be in stdout, when not ""
 	}{
-		{"text", golden, []string{"-nocache", "./kinds"}, exitOK, "kinds/kinds.go:11:2: heap: p moved to heap (return)\n", ""},
-		{"kinds filter", golden, []string{"-nocache", "-kinds", "copy", "./..."}, exitOK, "b/util.go:10:32: copy: 320 bytes\n", ""},
+		{"text", golden, []string{"-nocache", "./kinds"}, exitOK, "kinds/kinds.go:11:2: heap: p moved to heap (return)\n", "", ""},
+		{"kinds filter", golden, []string{"-nocache", "-kinds", "copy", "./..."}, exitOK, "b/util.go:10:32: copy: 320 bytes\n", "", ""},
+		{"kinds counts", golden, []string{"-nocache", "-kinds", "heap", "./kinds"}, exitOK, "\n       package  heap\n  golden/kinds     3\n\n", "", "leak"},
+		{"test copies", user, []string{"-nocache", "-test", "-kinds", "copy"}, exitOK, "# user\np_test.go:9:21: copy: 256 bytes\np_test.go:9:43: copy: 256 bytes\n", "", "warning"},
+		{"own code only", user, []string{"-nocache", "./..."}, exitOK, "in code outside the analysed packages, left out)", "", "slices.go"},
+		{"external", user, []string{"-nocache", "-external", "./..."}, exitOK, "/src/slices/slices.go:", "", "left out"},
 		{"bad kind", golden, []string{"-kinds", "heap,bogus"}, exitUsage, "",
-			"hotpath: escape: -kinds: unknown kind \"bogus\" (known: heap,leak,inlinable,not-inlinable,inlined-call,devirtualized,bounds-check,nil-check,copy)\n"},
-		{"bad format", golden, []string{"-format", "xml"}, exitUsage, "", "hotpath: escape: -format \"xml\": want text or json (github and sarif go with -baseline or -rev)\n"},
-		{"no such package", golden, []string{"./nosuch"}, exitUsage, "", ""},
+			"hotpath: escape: -kinds: unknown kind \"bogus\" (known: heap,leak,inlinable,not-inlinable,inlined-call,devirtualized,bounds-check,nil-check,copy)\n", ""},
+		{"bad format", golden, []string{"-format", "xml"}, exitUsage, "", "hotpath: escape: -format \"xml\": want text or json (github and sarif go with -baseline or -rev)\n", ""},
+		{"no such package", golden, []string{"./nosuch"}, exitUsage, "", "", ""},
 		{"does not build", broken, []string{"-nocache"}, exitUsage, "",
-			"# broken\n./x.go:3:17: declared and not used: x\n./x.go:3:33: undefined: y\n"},
+			"# broken\n./x.go:3:17: declared and not used: x\n./x.go:3:33: undefined: y\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +61,9 @@ func TestEscapeCommand(t *testing.T) {
 			if !strings.Contains(stdout.String(), tt.wantOut) {
 				t.Errorf("escape %q stdout = %q, want it to contain %q", tt.args, stdout.String(), tt.wantOut)
 			}
+			if tt.notOut != "" && strings.Contains(stdout.String(), tt.notOut) {
+				t.Errorf("escape %q stdout = %q, want no %q", tt.args, stdout.String(), tt.notOut)
+			}
 			if tt.wantStderr != "" && stderr.String() != tt.wantStderr {
 				t.Errorf("escape %q stderr = %q, want %q", tt.args, stderr.String(), tt.wantStderr)
 			}
@@ -58,6 +71,33 @@ func TestEscapeCommand(t *testing.T) {
 				t.Errorf("escape %q stderr = %q, want a short message", tt.args, stderr.String())
 			}
 		})
+	}
+}
+
+func writeEscapeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEscapeHelp checks that -h states the exit codes and lists every kind.
+func TestEscapeHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := report(run(t.Context(), []string{"escape", "-h"}, &stdout, &stderr), &stderr); code != exitOK {
+		t.Errorf("escape -h exit = %d, want %d", code, exitOK)
+	}
+	help := stderr.String()
+	want := []string{"Exit codes: 0 report printed; 2 usage error, or the packages do not build", "-external"}
+	for _, k := range escape.Kinds {
+		want = append(want, "\n\t"+string(k)+" ")
+	}
+	for _, w := range want {
+		if !strings.Contains(help, w) {
+			t.Errorf("escape -h = %q, want it to contain %q", help, w)
+		}
 	}
 }
 

@@ -12,10 +12,18 @@
 // A command that ran and failed returns a [*Error] holding its exit code and its complete stderr, so a caller
 // can show compiler errors exactly as the compiler printed them.
 //
+// # Cancellation
+//
+// Cancelling the context interrupts the go command (os.Interrupt) and kills it only after [WaitDelay];
+// the error says "interrupted" and wraps the context's error. Each command runs with a private GOTMPDIR
+// that Run removes afterwards, because go build and go list exit on an interrupt without removing their
+// work directory.
+//
 // # Environment
 //
-// The child inherits the parent's environment plus [Cmd.Env]; the package itself reads no environment
-// variables. [Env] asks the go command for its settings (go env -json), which is how callers learn GOVERSION,
+// The child inherits the parent's environment plus [Cmd.Env], and GOTMPDIR set to a private directory
+// inside the GOTMPDIR or TMPDIR that environment names; the package reads no environment variables of its
+// own process otherwise. [Env] asks the go command for its settings (go env -json), which is how callers learn GOVERSION,
 // GOOS, GOARCH, GOCACHE and GOFLAGS without reading the environment themselves.
 //
 // # Concurrency

@@ -2,13 +2,16 @@ package gocmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // Cmd describes one invocation of the go command. The zero value (plus Args) runs "go" from PATH in the
@@ -24,6 +27,11 @@ type Cmd struct {
 	Stderr io.Writer
 }
 
+// WaitDelay is how long [Run] waits, after interrupting the go command because its context was cancelled,
+// before it kills it. go test and go run stop their child and clean up on an interrupt; go build and
+// go list have no handler and exit at once, so their work directory is removed by Run (see [Run]).
+const WaitDelay = 5 * time.Second
+
 // Result is what a finished command produced.
 type Result struct {
 	Stdout []byte
@@ -32,7 +40,13 @@ type Result struct {
 
 // Run runs the go command and waits for it. A missing go binary gives an error wrapping ErrGoNotFound; a
 // non-zero exit gives a *Error (wrapping ErrNoModule, ErrNoPackage or ErrFailed) together with the Result
-// holding everything the command printed. Cancelling ctx kills the process.
+// holding everything the command printed.
+//
+// Cancelling ctx sends the go command os.Interrupt and kills it only if it has not exited [WaitDelay]
+// later; the error then reads "gocmd: go VERB interrupted" and wraps ctx.Err(). Whatever way the command
+// ends, it leaves no work directory behind: each command gets a private GOTMPDIR (inside the GOTMPDIR or
+// TMPDIR its environment names, else [os.TempDir]), removed once the command has exited. go build and
+// go list exit on an interrupt without removing their go-build… directory themselves.
 func Run(ctx context.Context, c Cmd) (Result, error) {
 	goBin := c.Go
 	if goBin == "" {
@@ -43,10 +57,16 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 		return Result{}, fmt.Errorf("gocmd: run %q: %w (install Go or put it on PATH)", goBin, ErrGoNotFound)
 	}
 	cmd := exec.CommandContext(ctx, path, c.Args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = WaitDelay
 	cmd.Dir = c.Dir
-	if len(c.Env) > 0 {
-		cmd.Env = append(cmd.Environ(), c.Env...)
+	env := append(cmd.Environ(), c.Env...)
+	private, err := os.MkdirTemp(tempParent(env), "hotpath-go-")
+	if err != nil {
+		return Result{}, fmt.Errorf("gocmd: go %s: work directory: %w", first(c.Args), err)
 	}
+	defer os.RemoveAll(private)
+	cmd.Env = append(env, "GOTMPDIR="+private)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -59,7 +79,7 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 		return res, nil
 	}
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("gocmd: go %s: %w", first(c.Args), ctx.Err())
+		return res, fmt.Errorf("gocmd: go %s interrupted: %w", first(c.Args), ctx.Err())
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
@@ -67,6 +87,21 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 	}
 	kind, line := classify(res.Stderr)
 	return res, &Error{Args: c.Args, ExitCode: ee.ExitCode(), Stderr: res.Stderr, Kind: kind, Line: line}
+}
+
+// tempParent is where the private GOTMPDIR of a command with environment env goes: the GOTMPDIR the
+// environment names (so a user's choice, such as an exec-enabled file system, still holds), else its
+// TMPDIR, else os.TempDir. Later entries win, as they do for the child.
+func tempParent(env []string) string {
+	var gotmp, tmp string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOTMPDIR="); ok {
+			gotmp = v
+		} else if v, ok := strings.CutPrefix(kv, "TMPDIR="); ok {
+			tmp = v
+		}
+	}
+	return cmp.Or(gotmp, tmp)
 }
 
 func first(args []string) string {

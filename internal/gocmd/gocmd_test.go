@@ -1,11 +1,13 @@
 package gocmd
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -72,5 +74,35 @@ func TestEnv(t *testing.T) {
 	}
 	if env["GOOS"] != "plan9" || !strings.HasPrefix(env["GOVERSION"], "go1.") {
 		t.Errorf("Env(GOOS, GOVERSION) = %v, want plan9 and go1.x", env)
+	}
+}
+
+// TestRunInterrupt cancels a real go build shortly after it started: the go command must be interrupted,
+// and its work directory (go-build…, inside the private GOTMPDIR Run makes in the TMPDIR it was given) removed.
+func TestRunInterrupt(t *testing.T) {
+	tmp := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		// The go command creates its work directory before starting any compile; wait for it (bounded).
+		for range 2000 {
+			if ents, _ := filepath.Glob(filepath.Join(tmp, "*", "go-build*")); len(ents) > 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	// -a rebuilds net/http's whole closure: the build is still running when it is cancelled.
+	cmd := Cmd{Args: []string{"build", "-a", "-o", os.DevNull, "net/http"}, Env: []string{"TMPDIR=" + tmp}}
+	_, err := Run(ctx, cmd)
+	<-started
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "gocmd: go build interrupted") {
+		t.Errorf("Run(%q) cancelled = %v, want \"gocmd: go build interrupted\" wrapping context.Canceled", cmd.Args, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) != 0 {
+		t.Errorf("Run(%q) cancelled left %q behind in its TMPDIR, want nothing", cmd.Args, left)
 	}
 }
