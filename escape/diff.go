@@ -421,15 +421,7 @@ func classTitle(c ChangeClass) string {
 }
 
 // WriteJSON writes the diff in the hotpath.escape.diff/v1 form.
-func (d *ReportDiff) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		return fmt.Errorf("escape: write diff json: %w", err)
-	}
-	return nil
-}
+func (d *ReportDiff) WriteJSON(w io.Writer) error { return writeJSON(w, d, "diff") }
 
 // ReadReport decodes a report written by Report.WriteJSON, refusing other schemas.
 func ReadReport(r io.Reader) (*Report, error) {

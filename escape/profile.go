@@ -2,7 +2,6 @@ package escape
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -101,15 +100,7 @@ func (r *Report) Rank(w Weigher, opts RankOptions) *Ranking {
 }
 
 // WriteJSON writes the ranking in the hotpath.escape.ranked/v1 form.
-func (rk *Ranking) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rk); err != nil {
-		return fmt.Errorf("escape: write ranking: %w", err)
-	}
-	return nil
-}
+func (rk *Ranking) WriteJSON(w io.Writer) error { return writeJSON(w, rk, "ranking") }
 
 // WriteText writes one line per fact, heaviest first: rank, share, weight, then the vet-style fact.
 func (rk *Ranking) WriteText(w io.Writer) error {

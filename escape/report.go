@@ -188,12 +188,15 @@ func (r *Report) kinds() []Kind {
 }
 
 // WriteJSON writes r in the hotpath.escape/v1 form, indented, with a trailing newline.
-func (r *Report) WriteJSON(w io.Writer) error {
+func (r *Report) WriteJSON(w io.Writer) error { return writeJSON(w, r, "json") }
+
+// writeJSON writes v indented, without HTML escaping (messages hold "<-" and "&x"), one value per call.
+func writeJSON(w io.Writer, v any, what string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("escape: write json: %w", err)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("escape: write %s: %w", what, err)
 	}
 	return nil
 }

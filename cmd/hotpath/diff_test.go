@@ -76,17 +76,7 @@ func TestEscapeRev(t *testing.T) {
 		t.Skip("git is not installed")
 	}
 	dir := writeModule(t, map[string]string{"p/p.go": diffSrc})
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.CommandContext(t.Context(), "git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "--quiet")
-	git("add", "-A")
-	git("commit", "--quiet", "-m", "base")
+	gitCommitAll(t, dir)
 	changed := strings.Replace(diffSrc, "return Add(s[0], s[1])", "return Add(s[0], s[1]) + s[3]", 1)
 	if err := os.WriteFile(filepath.Join(dir, "p", "p.go"), []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
@@ -109,17 +99,7 @@ func TestEscapeRevNewPackage(t *testing.T) {
 		t.Skip("git is not installed")
 	}
 	dir := writeModule(t, map[string]string{"p/p.go": diffSrc})
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.CommandContext(t.Context(), "git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "--quiet")
-	git("add", "-A")
-	git("commit", "--quiet", "-m", "base")
+	gitCommitAll(t, dir)
 	os.MkdirAll(filepath.Join(dir, "q"), 0o755)
 	if err := os.WriteFile(filepath.Join(dir, "q", "q.go"), []byte("package q\n\nvar sink *int\n\nfunc F(x int) { sink = &x }\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -128,5 +108,17 @@ func TestEscapeRevNewPackage(t *testing.T) {
 	if code != exitFailed || !strings.Contains(out, "q/q.go:5:8: heap: new heap allocation: x moved to heap") ||
 		!strings.Contains(errOut, "./q does not exist at HEAD: its facts are all new") {
 		t.Errorf("escape -rev HEAD ./q (a new package): exit %d, stdout %q, stderr %q; want exit 1, the allocation as new, and a note", code, out, errOut)
+	}
+}
+
+// gitCommitAll makes dir a git repository with everything in it committed.
+func gitCommitAll(t *testing.T, dir string) {
+	t.Helper()
+	for _, args := range [][]string{{"init", "--quiet"}, {"add", "-A"}, {"commit", "--quiet", "-m", "base"}} {
+		cmd := exec.CommandContext(t.Context(), "git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
 	}
 }
