@@ -43,6 +43,8 @@ type KindStats struct {
 	LastSkip    string        `json:"last_skip"`    // why the last one was skipped
 	Bytes       int64         `json:"bytes"`        // encoded bytes produced
 	CollectTime time.Duration `json:"collect_time"` // time spent reading, diffing and encoding (not the sampling itself)
+	// CPUTime is the CPU the profiler's own goroutine used for that work (Linux; zero elsewhere).
+	CPUTime time.Duration `json:"cpu_time"`
 }
 
 // Stats is the profiler's account of its own work, for the endpoint and for tests.
@@ -88,8 +90,8 @@ func (c *collector) baseline() {
 // collect produces the end-of-window profile of a snapshot kind (heap, goroutine, mutex, block) for the
 // window [start, end) whose index is seq; the skip reason is set when it produced none.
 func (c *collector) collect(k Kind, start, end time.Time, seq int64) (p *profile.Profile, skip string) {
-	t0 := time.Now()
-	defer func() { c.account(k, time.Since(t0), skip) }()
+	t0, cpu := time.Now(), startCPU()
+	defer func() { c.account(k, time.Since(t0), cpu.stop(), skip) }()
 	if k == KindGoroutine {
 		if n := runtime.NumGoroutine(); c.cfg.GoroutineLimit > 0 && n > c.cfg.GoroutineLimit {
 			every := int64((n + c.cfg.GoroutineLimit - 1) / c.cfg.GoroutineLimit)
@@ -116,11 +118,12 @@ func (c *collector) collect(k Kind, start, end time.Time, seq int64) (p *profile
 }
 
 // account records one collection of kind k.
-func (c *collector) account(k Kind, took time.Duration, skip string) {
+func (c *collector) account(k Kind, took, cpu time.Duration, skip string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks := c.stats.Kinds[k]
 	ks.CollectTime += took
+	ks.CPUTime += cpu
 	if skip != "" {
 		ks.Skipped++
 		ks.LastSkip = skip
@@ -129,13 +132,14 @@ func (c *collector) account(k Kind, took time.Duration, skip string) {
 }
 
 // produced records the encoded size of one profile of kind k and the time spent encoding it.
-func (c *collector) produced(k Kind, n int, took time.Duration) {
+func (c *collector) produced(k Kind, n int, took, cpu time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks := c.stats.Kinds[k]
 	ks.Collected++
 	ks.Bytes += int64(n)
 	ks.CollectTime += took
+	ks.CPUTime += cpu
 	c.stats.Kinds[k] = ks
 }
 

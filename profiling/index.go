@@ -25,8 +25,8 @@ var indexPage = template.Must(template.New("index").Funcs(template.FuncMap{
 {{range .Entries}}<tr><td>{{.Kind}}<td>{{ts .Start}}<td>{{ts .End}}<td>{{.Source}}<td>{{.Size}}{{if ne .Kind "trace"}}<td><a href="ui/?kind={{.Kind}}&amp;from={{rfc .Start}}&amp;to={{rfc .End}}">view</a>{{end}}
 {{end}}</table>
 <h2>Profiler cost</h2>
-<table><tr><th>kind<th>collected<th>skipped<th>bytes<th>collect time<th>last skip
-{{range $k, $v := .Stats.Kinds}}<tr><td>{{$k}}<td>{{$v.Collected}}<td>{{$v.Skipped}}<td>{{$v.Bytes}}<td>{{$v.CollectTime}}<td>{{$v.LastSkip}}
+<table><tr><th>kind<th>collected<th>skipped<th>bytes<th>collect time<th>CPU time<th>last skip
+{{range $k, $v := .Stats.Kinds}}<tr><td>{{$k}}<td>{{$v.Collected}}<td>{{$v.Skipped}}<td>{{$v.Bytes}}<td>{{$v.CollectTime}}<td>{{$v.CPUTime}}<td>{{$v.LastSkip}}
 {{end}}</table>
 <p>Windows {{.Stats.Windows}}, missed {{.Stats.MissedWindows}}, queue dropped {{.Stats.QueueDropped}}, sink errors {{.Stats.SinkErrors}}. <a href="api/stats">JSON</a> · <a href="debug/pprof/">/debug/pprof/</a></p>
 `))

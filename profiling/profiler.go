@@ -321,11 +321,11 @@ func (p *Profiler) closeWindow(w *window, end time.Time, done chan struct{}) {
 					skip += "; retrying next window"
 				}
 			}
-			p.col.account(k, time.Since(t0), skip)
+			p.col.account(k, time.Since(t0), 0, skip)
 		default:
 			if late && k != KindGoroutine {
 				skip = "late window: counters re-based"
-				p.col.account(k, 0, skip)
+				p.col.account(k, 0, 0, skip)
 				rebase = true
 				break
 			}
@@ -336,13 +336,14 @@ func (p *Profiler) closeWindow(w *window, end time.Time, done chan struct{}) {
 			p.cfg.Logger.Debug("profiling: window skipped", "kind", k, "reason", skip)
 			continue
 		}
-		t0 := time.Now()
+		t0, cpu := time.Now(), startCPU()
 		data, err := p.finish(pr)
+		took, cpuTook := time.Since(t0), cpu.stop()
 		if err != nil {
 			b.Skipped[k] = err.Error()
 			continue
 		}
-		p.col.produced(k, len(data), time.Since(t0))
+		p.col.produced(k, len(data), took, cpuTook)
 		ps, pe := time.Unix(0, pr.TimeNanos), time.Unix(0, pr.TimeNanos+pr.DurationNanos)
 		b.Profiles = append(b.Profiles, Profile{Kind: k, Start: ps, End: pe, Data: data, Source: "window"})
 	}
