@@ -15,6 +15,7 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -30,8 +31,12 @@ import (
 //	                                        (&label=key:value, repeatable, keeps matching samples)
 //	GET /api/diff?kind=&from=&to=&base_from=&base_to=
 //	                                        head range minus base range (pprof)
-//	GET /api/file?name=                     one stored file as written (a window, a capture, a trace)
+//	GET /api/file?name=                     one stored file as written (a window, a trigger's
+//	                                        capture, a trace), by the name the index lists
 //	GET /api/stats                          the profiler's own cost (JSON)
+//	GET /ui/?kind=&from=&to=&label=         pprof web UI (flame graph, top, graph, source, peek)
+//	GET /metrics                            Prometheus text format   } while a Monitor with
+//	GET /api/signals?since=                 signals JSON             } Profiler = p runs; else 404
 //	GET /debug/pprof/profile?seconds=N      CPU profile via the profiler's CPU owner
 //	GET /debug/pprof/trace?seconds=N        execution trace
 //	GET /debug/pprof/{heap,allocs,goroutine,mutex,block,threadcreate}[?debug=N][&seconds=N]
@@ -417,7 +422,9 @@ func (p *Profiler) serveNamedDelta(w http.ResponseWriter, r *http.Request, pp *p
 	writeProfile(w, r, out, pp.Name()+"-delta")
 }
 
-var pprofIndex = template.Must(template.New("pprof").Parse(`<!doctype html>
+// pprofIndex is parsed on first use, not at package init.
+var pprofIndex = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("pprof").Parse(`<!doctype html>
 <title>/debug/pprof/</title>
 <h1>/debug/pprof/</h1>
 <p>Served by hotpath's profiler; the CPU profile comes from its single CPU-profiler owner.</p>
@@ -427,6 +434,7 @@ var pprofIndex = template.Must(template.New("pprof").Parse(`<!doctype html>
 {{range .}}<li><a href="{{.Name}}?debug=1">{{.Name}}</a> ({{.Count}})
 {{end}}</ul>
 `))
+})
 
 func (p *Profiler) servePprofIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -438,5 +446,5 @@ func (p *Profiler) servePprofIndex(w http.ResponseWriter, r *http.Request) {
 	for _, pp := range pprof.Profiles() {
 		rows = append(rows, row{pp.Name(), pp.Count()})
 	}
-	pprofIndex.Execute(w, rows)
+	pprofIndex().Execute(w, rows)
 }

@@ -121,8 +121,10 @@ func (c signalsCollector) Collect(ch chan<- prometheus.Metric) {
 
 // MetricsHandler serves GET /metrics: the monitor's and (if configured) the
 // golden signals' metrics in the Prometheus text format, from a registry of
-// hotpath's own.
-func (m *Monitor) MetricsHandler() http.Handler {
+// hotpath's own. The handler is built once per Monitor.
+func (m *Monitor) MetricsHandler() http.Handler { return m.metrics() }
+
+func (m *Monitor) newMetricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m.Collector())
 	if m.cfg.Signals != nil {
