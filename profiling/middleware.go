@@ -54,6 +54,7 @@ type RequestInfo struct {
 }
 
 // MiddlewareConfig configures RouteLabels. The zero value labels by ServeMux pattern and observes nothing.
+// With Observe or Signals set, the ResponseWriter is wrapped once to see the status and byte count.
 type MiddlewareConfig struct {
 	// Route names the route of a request. Nil uses the pattern of the *http.ServeMux that RouteLabels
 	// wraps (or r.Pattern when RouteLabels sits inside a mux), with the method prefix removed, and
@@ -66,6 +67,12 @@ type MiddlewareConfig struct {
 	// optional interface the server's writer has (http.Flusher, http.Hijacker, io.ReaderFrom,
 	// http.Pusher). Nil leaves the writer untouched.
 	Observe func(RequestInfo)
+
+	// Signals, when set, records every request's golden signals (latency, throughput, errors, in-flight)
+	// under its route label, with the same single ResponseWriter wrapper as Observe: one middleware for
+	// labels and signals. The route is the one named above, so SignalsConfig.Route is not consulted.
+	// Signals.Middleware is the standalone form for services without route labels.
+	Signals *Signals
 }
 
 // RouteLabels returns a handler that runs each request of next under the pprof labels route and
@@ -82,13 +89,14 @@ func RouteLabels(next http.Handler, cfg MiddlewareConfig) http.Handler {
 		mux, _ := next.(*http.ServeMux)
 		route = func(r *http.Request) string { return muxRoute(mux, r) }
 	}
-	return &routeLabels{next: next, route: route, observe: cfg.Observe}
+	return &routeLabels{next: next, route: route, observe: cfg.Observe, signals: cfg.Signals}
 }
 
 type routeLabels struct {
 	next    http.Handler
 	route   func(*http.Request) string
 	observe func(RequestInfo)
+	signals *Signals
 }
 
 func (h *routeLabels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -100,13 +108,23 @@ func (h *routeLabels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pprof.SetGoroutineLabels(ctx)
 	defer pprof.SetGoroutineLabels(parent)
 	r = r.WithContext(ctx)
-	if h.observe == nil {
+	if h.observe == nil && h.signals == nil {
 		h.next.ServeHTTP(w, r)
 		return
+	}
+	var o Observation
+	if h.signals != nil {
+		o = h.signals.Begin(route)
 	}
 	info := RequestInfo{Route: route, Method: r.Method, Panicked: true}
 	start := time.Now()
 	defer func() {
+		if h.signals != nil {
+			o.End(info.Status, info.Panicked)
+		}
+		if h.observe == nil {
+			return
+		}
 		info.Duration = time.Since(start)
 		if info.Status == 0 {
 			info.Status = http.StatusOK
