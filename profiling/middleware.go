@@ -57,7 +57,8 @@ type RequestInfo struct {
 // With Observe or Signals set, the ResponseWriter is wrapped once to see the status and byte count.
 type MiddlewareConfig struct {
 	// Route names the route of a request. Nil uses the pattern of the *http.ServeMux that RouteLabels
-	// wraps (or r.Pattern when RouteLabels sits inside a mux), with the method prefix removed, and
+	// wraps (or, when it wraps something else, r.Pattern set by a mux outside it), with the method
+	// prefix removed, and
 	// "unmatched" when no pattern matches. Return a value from a small set: each distinct value is a
 	// separate series in every profile.
 	Route func(r *http.Request) string
@@ -163,11 +164,15 @@ func observeWriter(w http.ResponseWriter, info *RequestInfo) http.ResponseWriter
 	})
 }
 
-// muxRoute names r's route: r.Pattern once a mux has routed r, else the pattern mux would pick.
+// muxRoute names r's route: the pattern the wrapped mux will pick (the most specific one), else
+// r.Pattern when an outer mux has routed r to RouteLabels.
 func muxRoute(mux *http.ServeMux, r *http.Request) string {
-	pattern := r.Pattern
-	if pattern == "" && mux != nil {
+	var pattern string
+	if mux != nil {
 		_, pattern = mux.Handler(r)
+	}
+	if pattern == "" {
+		pattern = r.Pattern
 	}
 	if pattern == "" {
 		return unmatchedRoute
