@@ -132,13 +132,15 @@ func (h *routeLabels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.observe(info)
 	}()
-	h.next.ServeHTTP(observeWriter(w, &info), r)
+	h.next.ServeHTTP(observeWriter(w, &info, h.observe != nil), r)
 	info.Panicked = false
 }
 
-// observeWriter wraps w so writes are counted into info, keeping w's optional interfaces.
-func observeWriter(w http.ResponseWriter, info *RequestInfo) http.ResponseWriter {
-	return httpsnoop.Wrap(w, httpsnoop.Hooks{
+// observeWriter wraps w so the status (and, with countBytes, the body bytes) are recorded into info,
+// keeping w's optional interfaces. Golden signals need only the status, so without an Observe hook the
+// write paths are not intercepted.
+func observeWriter(w http.ResponseWriter, info *RequestInfo, countBytes bool) http.ResponseWriter {
+	hooks := httpsnoop.Hooks{
 		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 			return func(code int) {
 				if info.Status == 0 && code >= 200 {
@@ -147,21 +149,24 @@ func observeWriter(w http.ResponseWriter, info *RequestInfo) http.ResponseWriter
 				next(code)
 			}
 		},
-		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+	}
+	if countBytes {
+		hooks.Write = func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
 			return func(b []byte) (int, error) {
 				n, err := next(b)
 				info.Bytes += int64(n)
 				return n, err
 			}
-		},
-		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+		}
+		hooks.ReadFrom = func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
 			return func(src io.Reader) (int64, error) {
 				n, err := next(src)
 				info.Bytes += n
 				return n, err
 			}
-		},
-	})
+		}
+	}
+	return httpsnoop.Wrap(w, hooks)
 }
 
 // muxRoute names r's route: the pattern the wrapped mux will pick (the most specific one), else
