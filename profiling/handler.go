@@ -21,26 +21,10 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// Handler returns the endpoint: the index page, the store's range API and net/http/pprof-compatible
-// routes, behind the Authorize hook (or, without one, a loopback-only check). Mount it on a server of
-// your own; nothing is registered on http.DefaultServeMux.
-//
-//	GET /                                   index page
-//	GET /api/profiles?kind=&from=&to=       stored entries (JSON)
-//	GET /api/profile?kind=&from=&to=        one merged pprof for the range
-//	                                        (&label=key:value, repeatable, keeps matching samples)
-//	GET /api/diff?kind=&from=&to=&base_from=&base_to=
-//	                                        head range minus base range (pprof)
-//	GET /api/file?name=                     one stored file as written (a window, a trigger's
-//	                                        capture, a trace), by the name the index lists
-//	GET /api/stats                          the profiler's own cost (JSON)
-//	GET /ui/?kind=&from=&to=&label=         pprof web UI (flame graph, top, graph, source, peek)
-//	GET /metrics                            Prometheus text format   } while a Monitor with
-//	GET /api/signals?since=                 signals JSON             } Profiler = p runs; else 404
-//	GET /debug/pprof/profile?seconds=N      CPU profile via the profiler's CPU owner
-//	GET /debug/pprof/trace?seconds=N        execution trace
-//	GET /debug/pprof/{heap,allocs,goroutine,mutex,block,threadcreate}[?debug=N][&seconds=N]
-//	GET /debug/pprof/cmdline                only with Config.EnableCmdline
+// Handler returns the endpoint: the index page, the store's range API, the web UI, the routes of an
+// attached Monitor and net/http/pprof-compatible routes, behind the Authorize hook (or, without one, a
+// loopback-only check). The package documentation's "Endpoint and routes" lists every route. Mount it
+// on a server of your own; nothing is registered on http.DefaultServeMux.
 func (p *Profiler) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.serveIndex)
