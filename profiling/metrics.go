@@ -12,7 +12,11 @@ import (
 // quantiles, CPU cores) are gauges of the last sampling interval; counts are
 // counters.
 type promDescs struct {
-	descSchedLat, descGCPause, descGCCPU, descCPU, descCPUUtil, descGoroutines, descHeap, descMemory, descLimitCPU, descLimitMem, descFirings, descSuppressed, descCaptures, descHTTPDur, descHTTPErrors, descHTTPPanics, descHTTPInFlight, descHTTPOverflow *prometheus.Desc
+	// the monitor's
+	descSchedLat, descGCPause, descGCCPU, descCPU, descCPUUtil, descGoroutines, descHeap, descMemory *prometheus.Desc
+	descLimitCPU, descLimitMem, descFirings, descSuppressed, descCaptures                            *prometheus.Desc
+	// the golden signals'
+	descHTTPDur, descHTTPErrors, descHTTPPanics, descHTTPInFlight, descHTTPOverflow *prometheus.Desc
 }
 
 // descs builds the descriptions on first use, not at package init.
