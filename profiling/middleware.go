@@ -82,8 +82,9 @@ type MiddlewareConfig struct {
 //
 // Cost: the work of one pprof.Do per request (a context, a label set and a shallow copy of the
 // request: 6 allocations and about 540 bytes more than the bare mux) and, when next is a
-// *http.ServeMux, a second pattern lookup;
-// see benchmarks/routelabels.
+// *http.ServeMux, a second pattern lookup. MiddlewareConfig.Signals adds the httpsnoop wrapper and the
+// atomic counters: 12 allocations per request in all, one fewer than RouteLabels around
+// Signals.Middleware; see benchmarks/routelabels.
 func RouteLabels(next http.Handler, cfg MiddlewareConfig) http.Handler {
 	route := cfg.Route
 	if route == nil {
@@ -115,10 +116,11 @@ func (h *routeLabels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var o Observation
 	if h.signals != nil {
-		o = h.signals.Begin(route)
+		o = h.signals.Begin(route) // first, so in-flight counts the whole request
+	} else {
+		o.start = time.Now()
 	}
 	info := RequestInfo{Route: route, Method: r.Method, Panicked: true}
-	start := time.Now()
 	defer func() {
 		if h.signals != nil {
 			o.End(info.Status, info.Panicked)
@@ -126,7 +128,7 @@ func (h *routeLabels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.observe == nil {
 			return
 		}
-		info.Duration = time.Since(start)
+		info.Duration = time.Since(o.start)
 		if info.Status == 0 {
 			info.Status = http.StatusOK
 		}
