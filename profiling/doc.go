@@ -1,17 +1,30 @@
-// Package profiling is hotpath's always-on continuous profiler: it collects CPU, heap, goroutine, mutex,
-// block and wall-clock profiles in fixed windows, keeps them in a local store, and serves them on an
-// endpoint that `go tool pprof` reads directly.
+// Package profiling is hotpath's always-on continuous profiler and saturation monitor: it collects CPU,
+// heap, goroutine, mutex, block and wall-clock profiles in fixed windows, keeps them in a local store,
+// pushes them to Pyroscope, exports them for PGO, samples the runtime's saturation signals and the HTTP
+// golden signals, captures evidence when one of them goes wrong, and serves all of it on one endpoint
+// that `go tool pprof`, Prometheus and a browser read directly.
 //
 // # Usage
 //
 //	p, err := profiling.Start(profiling.Config{Service: "orders"})
 //	if err != nil { ... }
-//	defer p.Stop(context.Background())
-//	go http.ListenAndServe("127.0.0.1:6060", p.Handler())
+//	sig := profiling.NewSignals(profiling.SignalsConfig{})
+//	mon, err := profiling.StartMonitor(profiling.MonitorConfig{Profiler: p, Signals: sig, Rules: profiling.DefaultRules()})
+//	if err != nil { ... }
+//	api := profiling.RouteLabels(appMux, profiling.MiddlewareConfig{Signals: sig})
+//	mux := http.NewServeMux()
+//	mux.Handle("/v1/", api)
+//	mux.Handle("/", p.Handler()) // the endpoint, the monitor's routes included
+//	...
+//	mon.Stop(ctx) // at shutdown: the monitor first, then the profiler its captures use
+//	p.Stop(ctx)
 //
-// Then `go tool pprof http://127.0.0.1:6060/api/profile?kind=cpu&from=-1h` shows the last hour, and
+// Then `go tool pprof http://127.0.0.1:6060/api/profile?kind=cpu&from=-1h` shows the last hour,
 // `go tool pprof http://127.0.0.1:6060/debug/pprof/profile?seconds=10` works as with net/http/pprof
-// while the windows carry on.
+// while the windows carry on, /ui/ shows a flame graph and /metrics is scraped by Prometheus.
+// examples/service is a complete service wired this way. Only Start and Handler are needed for the
+// profiler alone; importing the package does no work (templates and metric descriptions are built on
+// first use).
 //
 // # Windows, deltas and labels
 //
@@ -34,7 +47,7 @@
 // caller exactly its span. When something else holds the CPU profiler, the window is skipped with the
 // reason recorded (Stats.CPUHeld, Batch.Skipped) and retried next window.
 //
-// # Overhead and budgets
+// # Collection and overhead
 //
 // The defaults (see DefaultPeriod and the constants next to it for the reasoning) aim at less than 0.5%
 // of the service's CPU: the CPU profiler runs 10 s in every 60 s window; heap and goroutine profiles are
@@ -46,7 +59,7 @@
 // because both cost time per goroutine. [Profiler.Stats] reports the profiler's own collect and encode
 // time, bytes, and skipped windows with their reasons.
 //
-// # Store layout
+// # Store
 //
 // The local store (Config.Dir, default os.UserCacheDir()/hotpath/profiles/<service>) is a directory:
 //
@@ -54,7 +67,7 @@
 //	index.json                                {"version":1,"entries":[Entry...]}: a cache of the files
 //	<kind>/<startms>_<endms>_<source>_<instance>.pb.gz      one gzipped pprof per kind per window
 //	<kind>/<startms>_<endms>_<source>_<instance>.meta.json  optional capture details (Profile.Meta)
-//	trace/<startms>_<endms>_<source>_<instance>.trace       runtime/trace captures
+//	trace/<startms>_<endms>_<source>_<instance>.trace       runtime/trace and flight-recorder captures
 //
 // startms and endms are Unix milliseconds (UTC); source is "window" for periodic windows or a capture's
 // token, and instance is Config.Instance, both reduced to [a-z0-9.-] so that '_' only separates fields.
@@ -66,36 +79,49 @@
 // served. Retention removes files older than Config.MaxAge and the oldest while the total exceeds
 // Config.MaxBytes.
 //
-// # Endpoint security
+// # Endpoint and routes
 //
-// Profiles reveal code, stacks and arguments, and a CPU profile request burns CPU. [Profiler.Handler]
-// serves only loopback clients unless Config.Authorize is set, caps ?seconds= at
-// Config.MaxCaptureSeconds (and below the server's WriteTimeout), runs at most one CPU profile and one
-// trace at a time (a second request gets 429 at once), answers bad query values with 400 and a one-line
-// reason, and stops work when the request's context ends. /debug/pprof/cmdline is off unless
-// Config.EnableCmdline is set.
+// [Profiler.Handler] is the one handler to mount; every route is listed here once:
+//
+//	GET /                                   index: kinds, latest windows, profiler cost, and with a
+//	                                        monitor its signals charts, rules and captures
+//	GET /api/profiles?kind=&from=&to=       stored entries (JSON)
+//	GET /api/profile?kind=&from=&to=&label= one merged pprof for the range
+//	GET /api/diff?kind=&from=&to=&base_from=&base_to=
+//	                                        head range minus base range (pprof)
+//	GET /api/file?name=                     one stored file as written: a window, a trigger's capture
+//	                                        (profile or flight-recorder trace), by its index name
+//	GET /api/stats                          the profiler's own cost (JSON)
+//	GET /ui/?kind=&from=&to=&label=         pprof web UI
+//	GET /metrics                            Prometheus text format    } while a Monitor started with
+//	GET /api/signals?since=                 signals, rules, captures  } MonitorConfig.Profiler = p
+//	                                        (JSON)                    } runs; otherwise 404 with why
+//	GET /debug/pprof/                       net/http/pprof-compatible index
+//	GET /debug/pprof/profile?seconds=N      CPU profile through the profiler's CPU owner
+//	GET /debug/pprof/trace?seconds=N        execution trace
+//	GET /debug/pprof/{heap,allocs,goroutine,mutex,block,threadcreate}[?debug=N][&seconds=N]
+//	GET /debug/pprof/cmdline                only with Config.EnableCmdline
+//
+// from and to take RFC 3339 times, Unix seconds or offsets from now such as -1h. Profiles reveal code,
+// stacks and arguments, and a CPU profile request burns CPU, so the handler serves only loopback
+// clients unless Config.Authorize is set (one check for every route, the monitor's included), caps
+// ?seconds= at Config.MaxCaptureSeconds (and below the server's WriteTimeout), runs at most one CPU
+// profile and one trace at a time (a second request gets 429 at once), answers bad query values with
+// 400 and a one-line reason, and stops work when the request's context ends. Nothing is registered on
+// http.DefaultServeMux.
 //
 // # Web UI
 //
-// Handler serves the pprof web UI (flame graph, top, graph, source, peek) for any stored range at
-// /ui/?kind=cpu&from=-1h&to=now (kind defaults to cpu; from and to as for /api/profile; label filters
-// as below). It runs github.com/google/pprof's driver in process: the driver gets the merged profile
-// through its Fetch hook and hands over its handlers through its HTTPServer hook, so nothing listens,
-// nothing is fetched over the network, no binary is opened (source listings come from the profile's
-// file and line data; disassembly is not served) and no pprof settings file is written. The last four
-// prepared selections are kept for 15 s, so moving between views does not merge the store again. The
-// graph view needs Graphviz's dot on PATH. The index page links each kind and each window to it.
+// /ui/?kind=cpu&from=-1h&to=now (kind defaults to cpu) serves the pprof web UI (flame graph, top,
+// graph, source, peek) for any stored range, with the label filters below. It runs
+// github.com/google/pprof's driver in process: the driver gets the merged profile through its Fetch
+// hook and hands over its handlers through its HTTPServer hook, so nothing listens, nothing is fetched
+// over the network, no binary is opened (source listings come from the profile's file and line data;
+// disassembly is not served) and no pprof settings file is written. The last four prepared selections
+// are kept for 15 s, so moving between views does not merge the store again. The graph view needs
+// Graphviz's dot on PATH. The index page links each kind and each window to it.
 //
-// # Route labels
-//
-// [RouteLabels] runs each request under the pprof labels route (the ServeMux pattern, never the raw
-// path) and method, so CPU and goroutine profiles split by endpoint; [Do] adds labels around any code.
-// /api/profile, /api/diff and /ui/ keep only the samples carrying ?label=key:value (repeatable, all
-// must match), e.g. ?label=route:/orders/{id}. The middleware passes the ResponseWriter through
-// untouched, or, when MiddlewareConfig.Observe is set, wraps it with github.com/felixge/httpsnoop,
-// which keeps http.Flusher, http.Hijacker, io.ReaderFrom and http.Pusher.
-//
-// # Pushing to Pyroscope
+// # Pyroscope
 //
 // [PyroscopeSink] returns a Sink for Config.Sinks that pushes every window to a Grafana Pyroscope
 // server through its HTTP ingest API (POST /ingest?name=app{labels}&from=&until=&format=pprof with the
@@ -111,18 +137,44 @@
 // [MergePGO] merges CPU windows into a profile for `go build -pgo`, keeping only windows of the most
 // common length so each weighs the same; [StorePGOWindows] reads them from a store directory. The
 // command `hotpath pgo -o default.pgo [-window 1h] SOURCE...` does both for endpoints and store
-// directories and prints what the profile covers.
+// directories and prints what the profile covers; examples/pgo runs the loop end to end.
+//
+// # Route labels and golden signals
+//
+// [RouteLabels] is the one HTTP middleware. It runs each request under the pprof labels route (the
+// pattern of the ServeMux it wraps, never the raw path) and method, so CPU and goroutine profiles split
+// by endpoint; [Do] adds labels around any code. /api/profile, /api/diff and /ui/ keep only the samples
+// carrying ?label=key:value (repeatable, all must match), e.g. ?label=route:/orders/{id}. With
+// MiddlewareConfig.Signals set, the same middleware records the four golden signals per route in a
+// [Signals]: a latency histogram, throughput, errors (5xx and panics) and in-flight requests; with
+// MiddlewareConfig.Observe, it hands each finished request to a hook. Only then is the ResponseWriter
+// wrapped, once, with github.com/felixge/httpsnoop, which keeps http.Flusher, http.Hijacker,
+// io.ReaderFrom and http.Pusher. [Signals.Middleware] is the standalone form for services without
+// route labels (it names routes by the full pattern, method included). Costs are measured in
+// benchmarks/routelabels and benchmarks/signals.
+//
+// # Saturation and triggers
+//
+// [StartMonitor] samples runtime/metrics every MonitorConfig.Interval (1 s): scheduler latency (Go's
+// event-loop delay: how long runnable goroutines wait for a thread), GC pauses and CPU, goroutines,
+// heap live and goal, memory-limit headroom, CPU time by class, with container limits read from cgroup
+// v2 or v1, plus the HTTP signals of MonitorConfig.Signals; it keeps an hour of history. [Rule]s fire on
+// any signal ([SignalNames]) above or below a threshold or relative to a moving baseline, with a
+// warm-up, a cooldown and a cap per hour; [DefaultRules] is a conservative set. A firing captures,
+// through the profiler's single CPU owner, a CPU profile of the next seconds, the goroutine and heap
+// profiles, and a runtime/trace flight-recorder snapshot of the seconds before it (the recorder runs
+// only while some rule captures "trace"); the files go to the profiler's store with the rule and the
+// values that fired it, and are listed by /api/signals and the index and served by /api/file. A
+// capture that fails stores nothing; two captures of one kind never run at once. With
+// MonitorConfig.Profiler set, the monitor attaches itself to the profiler from StartMonitor to
+// [Monitor.Stop] (one monitor per profiler). A service without a Profiler mounts [Monitor.Handler]
+// (/metrics, /api/signals and a signals page, unguarded) or registers [Monitor.Collector] and
+// [Signals.Collector] on its own Prometheus registry.
 //
 // # Concurrency
 //
-// A Profiler and a Store are safe for concurrent use. Start returns at once; Stop waits for every
-// goroutine the Profiler started.
-//
-// # Files
-//
-// Files of this package owned by the continuous profiler: atomic.go batch.go clock.go collect.go
-// config.go cpu.go delta.go doc.go errors.go handler.go index.go kind.go labels.go profiler.go query.go
-// queue.go routes.go store.go wall.go and their _test.go files. Features built on it add routes in
-// routes.go (extraRoutes) and keep to files of their own: ui.go (web UI), middleware.go (route labels,
-// label filters), pyroscope.go and pyroscope_spill.go (Pyroscope sink), pgo.go (PGO merge).
+// Profiler, Store, Monitor, Signals and Pyroscope are safe for concurrent use. Start and StartMonitor
+// return at once; Stop waits for every goroutine they started (stop the monitor before the profiler
+// its captures use), and Stop is idempotent. Queues, caches and histories are bounded with documented
+// defaults, and what overflows is counted.
 package profiling

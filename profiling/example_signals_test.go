@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hotpath-dev/hotpath/profiling"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Golden signals per route: wrap the mux, then scrape /metrics.
@@ -38,6 +39,34 @@ func ExampleSignals_Middleware() {
 	// Output:
 	// hotpath_http_errors_total{route="GET /orders/{id}"} 1
 	// hotpath_http_request_duration_seconds_count{route="GET /orders/{id}"} 3
+}
+
+// One middleware for route labels and golden signals: RouteLabels with
+// MiddlewareConfig.Signals wraps the ResponseWriter once for both.
+func ExampleMiddlewareConfig_signals() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "0" {
+			http.Error(w, "backend down", http.StatusBadGateway)
+		}
+	})
+	sig := profiling.NewSignals(profiling.SignalsConfig{})
+	h := profiling.RouteLabels(mux, profiling.MiddlewareConfig{Signals: sig})
+	for _, id := range []string{"1", "2", "0"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/orders/"+id, nil))
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(sig.Collector())
+	fams, _ := reg.Gather()
+	for _, f := range fams {
+		if f.GetName() == "hotpath_http_errors_total" {
+			m := f.GetMetric()[0]
+			fmt.Println(m.GetLabel()[0].GetValue(), m.GetCounter().GetValue())
+		}
+	}
+	// Output:
+	// /orders/{id} 1
 }
 
 // A rule that captures evidence when goroutines double over their moving

@@ -15,27 +15,16 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
 )
 
-// Handler returns the endpoint: the index page, the store's range API and net/http/pprof-compatible
-// routes, behind the Authorize hook (or, without one, a loopback-only check). Mount it on a server of
-// your own; nothing is registered on http.DefaultServeMux.
-//
-//	GET /                                   index page
-//	GET /api/profiles?kind=&from=&to=       stored entries (JSON)
-//	GET /api/profile?kind=&from=&to=        one merged pprof for the range
-//	                                        (&label=key:value, repeatable, keeps matching samples)
-//	GET /api/diff?kind=&from=&to=&base_from=&base_to=
-//	                                        head range minus base range (pprof)
-//	GET /api/file?name=                     one stored file as written (a window, a capture, a trace)
-//	GET /api/stats                          the profiler's own cost (JSON)
-//	GET /debug/pprof/profile?seconds=N      CPU profile via the profiler's CPU owner
-//	GET /debug/pprof/trace?seconds=N        execution trace
-//	GET /debug/pprof/{heap,allocs,goroutine,mutex,block,threadcreate}[?debug=N][&seconds=N]
-//	GET /debug/pprof/cmdline                only with Config.EnableCmdline
+// Handler returns the endpoint: the index page, the store's range API, the web UI, the routes of an
+// attached Monitor and net/http/pprof-compatible routes, behind the Authorize hook (or, without one, a
+// loopback-only check). The package documentation's "Endpoint and routes" lists every route. Mount it
+// on a server of your own; nothing is registered on http.DefaultServeMux.
 func (p *Profiler) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.serveIndex)
@@ -417,7 +406,9 @@ func (p *Profiler) serveNamedDelta(w http.ResponseWriter, r *http.Request, pp *p
 	writeProfile(w, r, out, pp.Name()+"-delta")
 }
 
-var pprofIndex = template.Must(template.New("pprof").Parse(`<!doctype html>
+// pprofIndex is parsed on first use, not at package init.
+var pprofIndex = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("pprof").Parse(`<!doctype html>
 <title>/debug/pprof/</title>
 <h1>/debug/pprof/</h1>
 <p>Served by hotpath's profiler; the CPU profile comes from its single CPU-profiler owner.</p>
@@ -427,6 +418,7 @@ var pprofIndex = template.Must(template.New("pprof").Parse(`<!doctype html>
 {{range .}}<li><a href="{{.Name}}?debug=1">{{.Name}}</a> ({{.Count}})
 {{end}}</ul>
 `))
+})
 
 func (p *Profiler) servePprofIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -438,5 +430,5 @@ func (p *Profiler) servePprofIndex(w http.ResponseWriter, r *http.Request) {
 	for _, pp := range pprof.Profiles() {
 		rows = append(rows, row{pp.Name(), pp.Count()})
 	}
-	pprofIndex.Execute(w, rows)
+	pprofIndex().Execute(w, rows)
 }

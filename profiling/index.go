@@ -3,13 +3,17 @@ package profiling
 import (
 	"html/template"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 )
 
-var indexPage = template.Must(template.New("index").Funcs(template.FuncMap{
-	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"rfc": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
-}).Parse(`<!doctype html>
+// indexPage is parsed on first use, not at package init: importing the package costs nothing.
+var indexPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index").Funcs(template.FuncMap{
+		"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+		"rfc": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	}).Parse(`<!doctype html>
 <meta charset="utf-8">
 <title>hotpath profiles · {{.Labels.service}}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:left}tr:nth-child(even){background:#f4f4f4}code{font-size:13px}</style>
@@ -29,7 +33,8 @@ var indexPage = template.Must(template.New("index").Funcs(template.FuncMap{
 {{range $k, $v := .Stats.Kinds}}<tr><td>{{$k}}<td>{{$v.Collected}}<td>{{$v.Skipped}}<td>{{$v.Bytes}}<td>{{$v.CollectTime}}<td>{{$v.CPUTime}}<td>{{$v.LastSkip}}
 {{end}}</table>
 <p>Windows {{.Stats.Windows}}, missed {{.Stats.MissedWindows}}, queue dropped {{.Stats.QueueDropped}}, sink errors {{.Stats.SinkErrors}}. <a href="api/stats">JSON</a> · <a href="debug/pprof/">/debug/pprof/</a></p>
-`))
+{{.Signals}}`))
+})
 
 func (p *Profiler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	type link struct{ Href, Title string }
@@ -43,6 +48,7 @@ func (p *Profiler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		Entries []Entry
 		Stats   Stats
 		Extra   []link
+		Signals template.HTML // the attached monitor's section, built by escaping writers
 	}{Labels: p.labels, Period: p.cfg.Period, Kinds: p.cfg.Kinds, Stats: p.Stats()}
 	if p.store != nil {
 		data.Dir = p.store.Dir()
@@ -52,13 +58,19 @@ func (p *Profiler) serveIndex(w http.ResponseWriter, r *http.Request) {
 			data.Entries = append(data.Entries, es[i])
 		}
 	}
+	m := p.monitor.Load()
 	for _, rt := range p.extraRoutes() {
-		if rt.title != "" {
+		if rt.title != "" && (m != nil || !rt.needsMonitor) {
 			data.Extra = append(data.Extra, link{routePath(rt.pattern), rt.title})
 		}
 	}
+	if m != nil {
+		var b strings.Builder
+		m.WriteIndexSection(&b)
+		data.Signals = template.HTML(b.String())
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	indexPage.Execute(w, data)
+	indexPage().Execute(w, data)
 }
 
 // routePath returns the path of a ServeMux pattern ("GET /ui/" → "ui/"), relative to the index.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // labelEcho writes the request's pprof labels route and method.
@@ -97,12 +98,19 @@ func TestRouteLabelsKeepsInterfaces(t *testing.T) {
 		name    string
 		h2      bool
 		observe bool
-	}{{"http1", false, false}, {"http1 observed", false, true}, {"http2", true, false}, {"http2 observed", true, true}} {
+		signals bool
+	}{
+		{"http1", false, false, false}, {"http1 observed", false, true, false}, {"http1 signals", false, false, true},
+		{"http2", true, false, false}, {"http2 observed", true, true, false}, {"http2 signals", true, false, true},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got RequestInfo
 			cfg := MiddlewareConfig{}
 			if tt.observe {
 				cfg.Observe = func(ri RequestInfo) { got = ri }
+			}
+			if tt.signals {
+				cfg.Signals = NewSignals(SignalsConfig{})
 			}
 			srv := httptest.NewUnstartedServer(RouteLabels(check(tt.h2), cfg))
 			if tt.h2 {
@@ -133,7 +141,51 @@ func TestRouteLabelsKeepsInterfaces(t *testing.T) {
 			if tt.observe && (got.Status != http.StatusAccepted || got.Bytes != n || n != 4096 || got.Panicked) {
 				t.Errorf("Observe saw %+v after %d body bytes, want status 202 and 4096 bytes", got, n)
 			}
+			if tt.signals {
+				if total := cfg.Signals.sample(time.Second)[0]; total.Requests != 1 || total.Errors != 0 {
+					t.Errorf("Signals recorded %+v, want 1 request, 0 errors", total)
+				}
+			}
 		})
+	}
+}
+
+// With MiddlewareConfig.Signals, the one wrapper records golden signals per route label: requests,
+// 5xx and panics as errors, in-flight while the handler runs, and the pprof labels still apply.
+func TestRouteLabelsSignals(t *testing.T) {
+	sig := NewSignals(SignalsConfig{})
+	var inflight int64
+	var labelled bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		inflight = sig.stats("/orders/{id}").inflight.Load()
+		v, ok := pprof.Label(r.Context(), LabelRoute)
+		labelled = ok && v == "/orders/{id}"
+		switch r.PathValue("id") {
+		case "fail":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "panic":
+			panic("boom")
+		}
+	})
+	h := RouteLabels(mux, MiddlewareConfig{Signals: sig})
+	for _, id := range []string{"1", "2", "fail", "panic"} {
+		func() {
+			defer func() { recover() }()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), "GET", "/orders/"+id, nil))
+		}()
+	}
+	if inflight != 1 || !labelled {
+		t.Errorf("inside the handler: in-flight %d, route label set %v; want 1, true", inflight, labelled)
+	}
+	var got RouteSignals
+	for _, rs := range sig.sample(time.Second) {
+		if rs.Route == "/orders/{id}" {
+			got = rs
+		}
+	}
+	if got.Requests != 4 || got.Errors != 2 || got.Panics != 1 || got.InFlight != 0 {
+		t.Errorf("signals of /orders/{id} = %+v, want 4 requests, 2 errors, 1 panic, 0 in flight", got)
 	}
 }
 

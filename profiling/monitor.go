@@ -3,6 +3,7 @@ package profiling
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -14,8 +15,11 @@ import (
 type MonitorConfig struct {
 	// Profiler, if set, is the continuous profiler the monitor works with:
 	// its single CPU-profiler owner takes the triggers' CPU profiles, its
-	// store keeps their files, and Handler serves the monitor's routes next
-	// to the profiler's, behind the same Authorize/loopback guard.
+	// store keeps their files (served by /api/file), and from StartMonitor
+	// to Stop the profiler's Handler serves the monitor's /metrics and
+	// /api/signals and its index page shows the signals section, behind the
+	// profiler's Authorize/loopback guard. A profiler has at most one
+	// monitor at a time.
 	Profiler *Profiler
 	// Interval between samples. Zero means 1s: fine enough to see a
 	// scheduler stall, and a sample costs a few microseconds (see
@@ -57,6 +61,8 @@ type Monitor struct {
 	limErr  error
 	samples uint64
 
+	metrics func() http.Handler // the /metrics handler, built on first use
+
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
@@ -64,11 +70,16 @@ type Monitor struct {
 }
 
 // StartMonitor validates cfg, reads the container limits, starts the flight
-// recorder if a rule captures traces, and starts sampling. It returns
-// promptly; Stop ends it.
+// recorder if a rule captures traces, attaches the monitor to
+// cfg.Profiler (if set) and starts sampling. It returns promptly; Stop ends
+// it. Starting a second monitor on a profiler that has one is an error
+// wrapping ErrInvalidConfig.
 func StartMonitor(cfg MonitorConfig) (*Monitor, error) {
 	m, err := newMonitor(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.attach(); err != nil {
 		return nil, err
 	}
 	m.cap.start()
@@ -92,6 +103,7 @@ func newMonitor(cfg MonitorConfig) (*Monitor, error) {
 		cfg.now = time.Now
 	}
 	m := &Monitor{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	m.metrics = sync.OnceValue(m.newMetricsHandler)
 	names := map[string]bool{}
 	for _, r := range cfg.Rules {
 		if err := r.normalize(); err != nil {
@@ -172,11 +184,28 @@ func (m *Monitor) step(now time.Time) {
 // the wait.
 func (m *Monitor) Stop(ctx context.Context) error {
 	m.stopOnce.Do(func() {
+		m.detach()
 		close(m.stop)
 		<-m.done
 		m.stopErr = m.cap.stop(ctx)
 	})
 	return m.stopErr
+}
+
+// attach makes m the monitor of cfg.Profiler, whose Handler then serves m's routes.
+func (m *Monitor) attach() error {
+	p := m.cfg.Profiler
+	if p != nil && !p.monitor.CompareAndSwap(nil, m) {
+		return fmt.Errorf("profiling: start monitor: %w: the profiler already has a running monitor", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// detach undoes attach; the profiler's monitor routes answer 404 again.
+func (m *Monitor) detach() {
+	if p := m.cfg.Profiler; p != nil {
+		p.monitor.CompareAndSwap(m, nil)
+	}
 }
 
 // Limits returns the container limits in use and the error met reading them.

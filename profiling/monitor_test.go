@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,7 +39,11 @@ func newStepper(t *testing.T, cfg MonitorConfig) *stepper {
 	var sat Saturation
 	m.samp.read(s.clock(), &sat)
 	s.m = m
+	if err := m.attach(); err != nil {
+		t.Fatalf("attach() error %v", err)
+	}
 	t.Cleanup(func() {
+		m.detach()
 		if err := m.cap.stop(context.Background()); err != nil {
 			t.Errorf("stop captures: %v", err)
 		}
@@ -104,11 +109,11 @@ func TestTriggerGoroutineGrowth(t *testing.T) {
 			t.Fatalf("profile.Parse(%s) error %v", e.Name, err)
 		}
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequestWithContext(t.Context(), "GET", "/api/capture?name="+url.QueryEscape(e.Name), nil)
+		req := httptest.NewRequestWithContext(t.Context(), "GET", "/api/file?name="+url.QueryEscape(e.Name), nil)
 		req.RemoteAddr = "127.0.0.1:40000" // the profiler's guard serves loopback clients
 		s.m.Handler().ServeHTTP(rec, req)
 		if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), b) {
-			t.Errorf("GET /api/capture?name=%s = %d, %d bytes, want the stored %d bytes", e.Name, rec.Code, rec.Body.Len(), len(b))
+			t.Errorf("GET /api/file?name=%s = %d, %d bytes, want the stored %d bytes", e.Name, rec.Code, rec.Body.Len(), len(b))
 		}
 		if file.Kind == KindGoroutine {
 			var n int64
@@ -129,7 +134,7 @@ func checkIndexListsCapture(t *testing.T, m *Monitor, c Capture) {
 	if err := m.WriteIndexSection(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<td>" + c.Firing.Rule + "</td>", c.Firing.Signal + "=", `href="api/capture?name=` + url.QueryEscape(c.Files[0].Entry.Name)} {
+	for _, want := range []string{"<td>" + c.Firing.Rule + "</td>", c.Firing.Signal + "=", `href="api/file?name=` + url.QueryEscape(c.Files[0].Entry.Name)} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("index section lacks %q", want)
 		}
@@ -200,7 +205,7 @@ func TestSignalsEndpoints(t *testing.T) {
 		{"/api/signals?since=soon", 400, []string{"bad since"}},
 		{"/metrics", 200, []string{`hotpath_http_errors_total{route="GET /x"} 2`}},
 		{"/", 200, []string{"<svg", "<polyline", "requests/s", "<td>g</td>"}},
-		{"/api/capture?name=cpu/1_2_x.pb.gz", 404, []string{"no profile"}},
+		{"/api/file?name=cpu/1_2_x.pb.gz", 404, []string{"404 page not found"}}, // no profiler, no store
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
@@ -258,6 +263,54 @@ func TestHandlerWithProfiler(t *testing.T) {
 	s.m.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusForbidden {
 		t.Errorf("GET /metrics from a remote client = %d, want 403", rec.Code)
+	}
+}
+
+// The profiler's own Handler serves the monitor's routes exactly while a
+// monitor started with MonitorConfig.Profiler runs: 404 with the reason
+// before, the routes and the index section during, 404 again after Stop.
+func TestProfilerHandlerMountsMonitor(t *testing.T) {
+	p := startTest(t, Config{Kinds: []Kind{KindHeap}})
+	h := p.Handler()
+	get := func(path string) (int, string) {
+		t.Helper()
+		req := httptest.NewRequestWithContext(t.Context(), "GET", path, nil)
+		req.RemoteAddr = "127.0.0.1:40000"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, path := range []string{"/metrics", "/api/signals"} {
+		if code, body := get(path); code != 404 || !strings.Contains(body, "no monitor attached") || strings.Count(body, "\n") != 1 {
+			t.Errorf("GET %s without monitor = %d %q, want 404 with a one-line reason", path, code, body)
+		}
+	}
+	if _, body := get("/"); strings.Contains(body, `id="signals"`) || strings.Contains(body, `href="metrics"`) {
+		t.Errorf("index without monitor shows the signals section or links /metrics")
+	}
+	m, err := StartMonitor(MonitorConfig{Profiler: p, Interval: time.Hour, Limits: &ContainerLimits{}})
+	if err != nil {
+		t.Fatalf("StartMonitor() error %v", err)
+	}
+	if _, err := StartMonitor(MonitorConfig{Profiler: p, Limits: &ContainerLimits{}}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("second StartMonitor(same profiler) = %v, want ErrInvalidConfig", err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"/metrics", "hotpath_goroutines"},
+		{"/api/signals", `"flight_recorder"`},
+		{"/", `id="signals"`},
+		{"/", `href="metrics"`},
+		{"/", "Latest windows"},
+	} {
+		if code, body := get(tt.path); code != 200 || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s with monitor = %d, body lacks %q", tt.path, code, tt.want)
+		}
+	}
+	if err := m.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop() = %v", err)
+	}
+	if code, _ := get("/metrics"); code != 404 {
+		t.Errorf("GET /metrics after monitor Stop = %d, want 404", code)
 	}
 }
 

@@ -38,6 +38,10 @@ type Profiler struct {
 	cpuCapture   atomic.Bool
 	traceCapture atomic.Bool
 
+	// monitor is the Monitor started with MonitorConfig.Profiler = this profiler, if any: Handler serves
+	// its routes and the index shows its section while it runs.
+	monitor atomic.Pointer[Monitor]
+
 	prevMutex int
 }
 

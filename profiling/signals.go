@@ -129,6 +129,11 @@ func (o Observation) End(status int, panicked bool) {
 // (sendfile) and http.Pusher stay visible to handlers exactly when the
 // server's writer has them. A panic is counted and then continues unwinding
 // untouched, so the server still logs it with its stack.
+//
+// It is the standalone form, for services without route labels: with
+// RouteLabels, set MiddlewareConfig.Signals instead, so one wrapper sets the
+// labels and records the signals (routes are then named as RouteLabels names
+// them, without the method).
 func (s *Signals) Middleware(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 )
@@ -58,28 +57,6 @@ func (m *Monitor) SignalsHandler() http.Handler {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		enc.Encode(m.Report(m.cfg.now().Add(-since)))
-	})
-}
-
-// CaptureFileHandler serves GET ?name=NAME: a stored file of a listed
-// capture (NAME is its store entry name, as /api/signals lists it). It 404s
-// for anything else, so it never serves arbitrary store paths.
-func (m *Monitor) CaptureFileHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := r.URL.Query().Get("name")
-		e, ok := m.cap.file(name)
-		var (
-			b   []byte
-			err = fmt.Errorf("profiling: capture file %q: %w", name, ErrNotFound)
-		)
-		if ok && m.cfg.Profiler != nil && m.cfg.Profiler.Store() != nil {
-			b, err = m.cfg.Profiler.Store().Read(e)
-		}
-		if err != nil {
-			httpError(w, statusOf(err), err)
-			return
-		}
-		writeBytes(w, b, path.Base(e.Name))
 	})
 }
 
@@ -208,7 +185,7 @@ func writeCaptures(b *strings.Builder, caps []Capture, links bool) {
 			f.Kind, f.Threshold, c.From.UTC().Format("15:04:05"), c.To.UTC().Format("15:04:05"))
 		for _, file := range c.Files {
 			if links {
-				fmt.Fprintf(b, `<a href="api/capture?name=%s">%s</a> `, url.QueryEscape(file.Entry.Name), file.Kind)
+				fmt.Fprintf(b, `<a href="api/file?name=%s">%s</a> `, url.QueryEscape(file.Entry.Name), file.Kind)
 			} else {
 				fmt.Fprintf(b, `%s `, file.Kind)
 			}
@@ -234,46 +211,32 @@ func formatUnit(v float64, unit string) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
-// Handler serves the monitor's routes:
+// Handler serves the monitor's routes for a service that runs it without a
+// Profiler:
 //
 //	GET /metrics        Prometheus text format (hotpath's own registry)
 //	GET /api/signals    JSON: limits, latest sample, routes, rules, captures, history (?since=15m)
-//	GET /api/capture    a stored capture file (?name=)
-//	GET /               the index page with the signals section
+//	GET /               a page with the signals section
 //
-// With MonitorConfig.Profiler set, every other path goes to the profiler's
-// Handler, the index is the profiler's with the signals section added, and
-// all routes sit behind the profiler's Authorize/loopback guard: mount this
-// one handler instead of the profiler's. Without a Profiler the routes are
-// served unguarded; mount them where only trusted clients reach.
+// These routes are not guarded: mount them where only trusted clients reach.
+// With MonitorConfig.Profiler set it returns the profiler's Handler, which
+// serves the same routes (and the captures' files at /api/file) behind its
+// Authorize/loopback guard while the monitor runs; mounting p.Handler()
+// directly is the same.
 func (m *Monitor) Handler() http.Handler {
+	if p := m.cfg.Profiler; p != nil {
+		return p.Handler()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.MetricsHandler())
 	mux.Handle("GET /api/signals", m.SignalsHandler())
-	mux.Handle("GET /api/capture", m.CaptureFileHandler())
 	mux.HandleFunc("GET /{$}", m.serveIndex)
-	p := m.cfg.Profiler
-	if p == nil {
-		return mux
-	}
-	mux.Handle("/", p.Handler())
-	return p.guard(mux)
+	return mux
 }
 
-// serveIndex writes the profiler's index page (if any) followed by the
-// signals section.
+// serveIndex writes a page holding the signals section.
 func (m *Monitor) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if p := m.cfg.Profiler; p != nil {
-		p.serveIndex(headerless{w}, r)
-	} else {
-		io.WriteString(w, `<!doctype html><meta charset="utf-8"><title>hotpath signals</title>`)
-	}
+	io.WriteString(w, `<!doctype html><meta charset="utf-8"><title>hotpath signals</title>`)
 	m.WriteIndexSection(w)
 }
-
-// headerless lets the profiler's index write its body into a page that
-// continues after it.
-type headerless struct{ http.ResponseWriter }
-
-func (h headerless) WriteHeader(int) {}

@@ -42,7 +42,7 @@ var triggerKinds = []Kind{KindCPU, KindGoroutine, KindHeap, KindTrace}
 type Rule struct {
 	// Name identifies the rule in captures and metrics; required, unique.
 	Name string
-	// Signal is one of Signals(): "sched.latency.p99", "goroutines", ...
+	// Signal is one of SignalNames(): "sched.latency.p99", "goroutines", ...
 	Signal string
 	// Route restricts an "http.*" signal to one route; "" means all routes.
 	Route string

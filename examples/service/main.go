@@ -1,11 +1,14 @@
-// Command service is an HTTP JSON service with hotpath's continuous profiler on: it prices orders at
-// /v1/orders and serves the profiler's endpoint (/, /api/profiles, /api/profile, /debug/pprof/...) on
-// the same loopback listener.
+// Command service is an HTTP JSON service with hotpath's continuous profiler and saturation monitor on:
+// it prices orders at /v1/orders, runs every request under route labels with golden signals (one
+// middleware), and serves the profiler's endpoint (/, /api/profiles, /api/profile, /ui/, /metrics,
+// /api/signals, /debug/pprof/...) on the same loopback listener.
 //
 //	go run ./examples/service -addr 127.0.0.1:8080
 //	curl -d '{"customer":"ada","items":[{"sku":"a","quantity":2,"cents":150}]}' 127.0.0.1:8080/v1/orders
 //	go tool pprof http://127.0.0.1:8080/api/profile?kind=cpu
 //	go tool pprof http://127.0.0.1:8080/debug/pprof/profile?seconds=2
+//	curl 127.0.0.1:8080/metrics
+//	open http://127.0.0.1:8080/ui/?kind=cpu&from=-1h
 package main
 
 import (
@@ -35,7 +38,7 @@ func main() {
 	}
 }
 
-// run serves until ctx ends, then shuts the server down and stops the profiler.
+// run serves until ctx ends, then shuts the server down and stops the monitor and the profiler.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -49,10 +52,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", app.New().Handler())
-	mux.Handle("GET /healthz", app.New().Handler())
-	var p *profiling.Profiler
-	if !*off {
+	var (
+		p   *profiling.Profiler
+		mon *profiling.Monitor
+	)
+	if *off {
+		h := app.New().Handler()
+		mux.Handle("/v1/", h)
+		mux.Handle("GET /healthz", h)
+	} else {
 		cfg := profiling.Config{Service: "example-service", Period: *period, CPUDuration: *cpu, Dir: *dir}
 		for _, k := range strings.FieldsFunc(*kinds, func(r rune) bool { return r == ',' }) {
 			kind, err := profiling.ParseKind(k)
@@ -65,11 +73,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if p, err = profiling.Start(cfg); err != nil {
 			return err
 		}
-		mux.Handle("/", p.Handler())
+		// One middleware: pprof labels per route (the app mux's patterns) and golden signals.
+		sig := profiling.NewSignals(profiling.SignalsConfig{})
+		h := profiling.RouteLabels(app.New().Handler(), profiling.MiddlewareConfig{Signals: sig})
+		mux.Handle("/v1/", h)
+		mux.Handle("GET /healthz", h)
+		if mon, err = profiling.StartMonitor(profiling.MonitorConfig{Profiler: p, Signals: sig, Rules: profiling.DefaultRules()}); err != nil {
+			p.Stop(context.Background())
+			return err
+		}
+		mux.Handle("/", p.Handler()) // the profiler's endpoint, with the monitor's routes
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return errors.Join(err, stopAll(context.Background(), mon, p))
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
@@ -86,8 +103,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	if errors.Is(<-errc, http.ErrServerClosed) && err == nil && p != nil {
-		err = p.Stop(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return errors.Join(err, stopAll(sctx, mon, p))
+}
+
+// stopAll stops the monitor, then the profiler whose CPU owner and store its captures use.
+func stopAll(ctx context.Context, mon *profiling.Monitor, p *profiling.Profiler) error {
+	var err error
+	if mon != nil {
+		err = mon.Stop(ctx)
+	}
+	if p != nil {
+		err = errors.Join(err, p.Stop(ctx))
 	}
 	return err
 }
