@@ -208,16 +208,17 @@ func (c *Consumer) walk(fn func([]byte) bool) (int, error) {
 	}
 	c.tailCache = t
 	n, pos := 0, c.read
+	data, capacity, mask, maxRecord := g.data, g.capacity, g.mask, g.maxRecord // kept in registers across fn
 	for pos < t {
-		hdr := *g.hdrAt(pos)
+		idx := pos & mask
+		hdr := *(*uint64)(unsafe.Add(data, idx))
 		// Fast path, inlined: a data record with the right tag that ends inside the buffer and
 		// before the tail. Anything else goes through decodeRecord.
-		if size := uint64(uint32(hdr)); uint32(hdr>>32) == tagOf(pos) && size <= g.maxRecord {
-			if step := recHeader + align8(size); step <= g.capacity-pos&g.mask && pos+step <= t {
+		if size := uint64(uint32(hdr)); uint32(hdr>>32) == tagOf(pos) && size <= maxRecord {
+			if step := recHeader + align8(size); step <= capacity-idx && pos+step <= t {
 				n++
-				rec := pos
 				pos += step
-				if !fn(g.payload(rec, size)[:size:size]) {
+				if !fn(unsafe.Slice((*byte)(unsafe.Add(data, idx+recHeader)), size)) {
 					break
 				}
 				continue
