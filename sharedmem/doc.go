@@ -46,6 +46,20 @@
 // and then sleeps on a futex; the other side makes the wake system call only when a sleeper has
 // raised its flag.
 //
+// # Batches
+//
+// Reserve, Commit, Read and Release cost a few calls, bounds checks and atomics per record, which
+// dominates for small records. The batched calls pay them once per batch. On a single-producer
+// ring, ReserveBatch(n, size) reserves up to n records of one size laid out back to back (as
+// many as fit before the buffer's end and the consumer's position, at least one) as a Batch
+// whose Record(i) is a slice of shared memory; CommitBatch(k) writes the headers of the first k
+// and publishes them with one atomic store, so the consumer sees the whole batch or none of it.
+// ReadBatch(fn) reads the published position once, calls fn with every record up to it (fn
+// returns false to stop early) and releases them together. Batched and single-record calls mix
+// freely on one ring, and the record layout is the same, so a peer using one API reads what the
+// other wrote. ReadBatch checks every header against the published position and the buffer
+// before fn sees its payload, as Read does.
+//
 // The ring survives a crashed or hostile peer. A record becomes visible through one atomic store
 // made after its payload is complete (a single producer's published position, or an MPSC record's
 // header, which carries a tag of its position), so a producer killed between Reserve and Commit
