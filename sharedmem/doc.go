@@ -46,6 +46,14 @@
 // and then sleeps on a futex; the other side makes the wake system call only when a sleeper has
 // raised its flag.
 //
+// The ring survives a crashed or hostile peer. A record becomes visible through one atomic store
+// made after its payload is complete (a single producer's published position, or an MPSC record's
+// header, which carries a tag of its position), so a producer killed between Reserve and Commit
+// never exposes a torn record. Each side records its pid and a heartbeat: Read reports
+// ErrPeerDead when a producer died, and Consumer.Recover clears what it left. Every position and
+// length read from shared memory is checked before use; an impossible one is ErrCorrupt, never an
+// out-of-bounds access.
+//
 // # Batches
 //
 // Reserve, Commit, Read and Release cost a few calls, bounds checks and atomics per record, which
@@ -55,18 +63,10 @@
 // whose Record(i) is a slice of shared memory; CommitBatch(k) writes the headers of the first k
 // and publishes them with one atomic store, so the consumer sees the whole batch or none of it.
 // ReadBatch(fn) reads the published position once, calls fn with every record up to it (fn
-// returns false to stop early) and releases them together. Batched and single-record calls mix
+// returns false to stop early) and releases them together; it reads MPSC rings too. Batched and single-record calls mix
 // freely on one ring, and the record layout is the same, so a peer using one API reads what the
 // other wrote. ReadBatch checks every header against the published position and the buffer
 // before fn sees its payload, as Read does.
-//
-// The ring survives a crashed or hostile peer. A record becomes visible through one atomic store
-// made after its payload is complete (a single producer's published position, or an MPSC record's
-// header, which carries a tag of its position), so a producer killed between Reserve and Commit
-// never exposes a torn record. Each side records its pid and a heartbeat: Read reports
-// ErrPeerDead when a producer died, and Consumer.Recover clears what it left. Every position and
-// length read from shared memory is checked before use; an impossible one is ErrCorrupt, never an
-// out-of-bounds access.
 //
 // # Overhead
 //
@@ -78,6 +78,13 @@
 // dedicated cores. For 64 KiB records the ring costs no more than the two copies it replaces;
 // a 64-byte record costs tens of nanoseconds for Reserve, Commit, Read and Release together.
 // The per-call fault guard of a named region doubles that; memfd regions are sealed and skip it.
+//
+// Batches cut the bookkeeping: 64-byte records cost 18ns each through ReserveBatch, CommitBatch
+// and ReadBatch in one goroutine (both sides, one copy in and one out), against 40ns through the
+// single-record calls. Streaming between two processes on the same loaded machine reached 22M
+// records/s (1.4 GB/s) batched against 14M single. What bounds it there is moving the records'
+// cache lines between cores: the same goroutines pinned to one thread (GOMAXPROCS=1) stream 75M
+// records/s.
 //
 // # Platforms
 //

@@ -205,6 +205,27 @@ func TestRingBatchErrors(t *testing.T) {
 		defer p.Close()
 		_, err = p.ReserveBatch(4, 64)
 		check("ReserveBatch on an MPSC ring", err, ErrState)
+		c, err := g.NewConsumer(EndpointConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range uint64(3) {
+			b, _ := p.Reserve(recordLen(i))
+			fillRecord(b, i)
+			p.Commit()
+		}
+		var next uint64
+		n, err := c.ReadBatch(func(b []byte) bool {
+			if err := checkRecord(b, next); err != nil {
+				t.Error(err)
+			}
+			next++
+			return true
+		})
+		if n != 3 || err != nil {
+			t.Errorf("ReadBatch() on an MPSC ring = %d, %v, want 3, nil", n, err)
+		}
 	})
 
 	_, _, g := newTestRing(t, RingConfig{Capacity: 4096})
