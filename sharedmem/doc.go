@@ -54,6 +54,20 @@
 // length read from shared memory is checked before use; an impossible one is ErrCorrupt, never an
 // out-of-bounds access.
 //
+// # Batches
+//
+// Reserve, Commit, Read and Release cost a few calls, bounds checks and atomics per record, which
+// dominates for small records. The batched calls pay them once per batch. On a single-producer
+// ring, ReserveBatch(n, size) reserves up to n records of one size laid out back to back (as
+// many as fit before the buffer's end and the consumer's position, at least one) as a Batch
+// whose Record(i) is a slice of shared memory; CommitBatch(k) writes the headers of the first k
+// and publishes them with one atomic store, so the consumer sees the whole batch or none of it.
+// ReadBatch(fn) reads the published position once, calls fn with every record up to it (fn
+// returns false to stop early) and releases them together; it reads MPSC rings too. Batched and single-record calls mix
+// freely on one ring, and the record layout is the same, so a peer using one API reads what the
+// other wrote. ReadBatch checks every header against the published position and the buffer
+// before fn sees its payload, as Read does.
+//
 // # Overhead
 //
 // Measured on a shared 2-vCPU VM under heavy load (benchmarks/sharedmem, medians of 6 runs):
@@ -64,6 +78,13 @@
 // dedicated cores. For 64 KiB records the ring costs no more than the two copies it replaces;
 // a 64-byte record costs tens of nanoseconds for Reserve, Commit, Read and Release together.
 // The per-call fault guard of a named region doubles that; memfd regions are sealed and skip it.
+//
+// Batches cut the bookkeeping: 64-byte records cost 15-18ns each through ReserveBatch,
+// CommitBatch and ReadBatch in one goroutine (both sides, one copy in and one out), against 38-40ns
+// through the single-record calls. Streaming between two processes, batches of 256 reached a
+// median of 105-109M records/s (7 GB/s) while the machine's load average was about 2, against
+// 23-37M single. At a load average of 5-8 they fell to 21-22M: the two sides then share about one
+// core, and moving the records' cache lines between cores costs more than the ring's bookkeeping.
 //
 // # Platforms
 //

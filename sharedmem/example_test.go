@@ -51,6 +51,46 @@ func ExampleRing() {
 	// then: sharedmem: read "memfd": closed
 }
 
+// Records of one size in batches: one ReserveBatch, one CommitBatch (one publication) and one
+// ReadBatch (one release) for many records, each still written and read in place.
+func ExampleProducer_ReserveBatch() {
+	cfg := sharedmem.RingConfig{Capacity: 1 << 16}
+	r, err := sharedmem.NewAnonymous(sharedmem.RingSize(cfg), sharedmem.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	ring, err := sharedmem.NewRing(r, 0, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, _ := ring.NewProducer(sharedmem.EndpointConfig{})
+	c, _ := ring.NewConsumer(sharedmem.EndpointConfig{})
+	defer c.Close()
+
+	batch, err := p.ReserveBatch(4, 8) // up to 4 records of 8 bytes, at least 1
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range batch.Len() {
+		copy(batch.Record(i), fmt.Sprintf("tick %03d", i))
+	}
+	p.CommitBatch(batch.Len()) // all of them become visible at once
+	p.Close()
+
+	n, err := c.ReadBatch(func(rec []byte) bool {
+		fmt.Println(string(rec)) // valid during the call only
+		return true
+	})
+	fmt.Println(n, "records,", err)
+	// Output:
+	// tick 000
+	// tick 001
+	// tick 002
+	// tick 003
+	// 4 records, <nil>
+}
+
 // Atomic cells with wait and notify, as Atomics does in JavaScript.
 func ExampleInt32s() {
 	r, err := sharedmem.NewAnonymous(4096, sharedmem.Options{Version: 1})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"unsafe"
 )
 
 // FuzzDecodeHeader feeds arbitrary bytes to the region header decoder: it must return a header or
@@ -94,5 +95,50 @@ func FuzzRingRead(f *testing.F) {
 			c.Release()
 		}
 		c.Close()
+	})
+}
+
+// FuzzRingReadBatch is FuzzRingRead for ReadBatch: every slice it passes lies inside the data
+// area, and a batch ends with ErrCorrupt, ErrEmpty or no error, never a fault.
+func FuzzRingReadBatch(f *testing.F) {
+	seed := make([]byte, 64)
+	binary.LittleEndian.PutUint64(seed, makeHeader(0, 20, 0))
+	binary.LittleEndian.PutUint64(seed[32:], makeHeader(32, 8, 0))
+	f.Add(seed, uint64(0), uint64(48), false)
+	f.Add(seed, uint64(0), uint64(48), true)
+	f.Add(seed, uint64(8), uint64(4096+48), false)
+	f.Fuzz(func(t *testing.T, data []byte, head, tail uint64, mpsc bool) {
+		r, err := NewAnonymous(RingSize(RingConfig{Capacity: 4096}), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		g, err := NewRing(r, 0, RingConfig{Capacity: 4096, MaxRecord: 1024, MPSC: mpsc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*g.u64(rHead), *g.u64(rTail) = head&^7, tail
+		c, err := g.NewConsumer(EndpointConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		copy(unsafeBytes(g.data, 4096), data)
+		lo, hi := uintptr(g.data), uintptr(g.data)+4096
+		for range 100 {
+			_, err := c.TryReadBatch(func(b []byte) bool {
+				p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+				if len(b) > 1024 || p < lo || p+uintptr(len(b)) > hi {
+					t.Fatalf("TryReadBatch passed %d bytes at data offset %d, outside the buffer", len(b), p-lo)
+				}
+				return true
+			})
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrEmpty) {
+					t.Fatalf("TryReadBatch() = %v, want ErrCorrupt or ErrEmpty", err)
+				}
+				break
+			}
+		}
 	})
 }

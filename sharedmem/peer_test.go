@@ -26,6 +26,10 @@ func runPeer(role, arg string) error {
 		return peerProduce(args[0], num(1), args[2] == "mpsc", false)
 	case "produce-id": // name,n,k: records k<<40 | i on an MPSC ring, racing other producers
 		return peerProduceID(args[0], num(1), uint64(num(2)))
+	case "produce-batch": // name,n: records 0..n-1 through batches mixed with single commits
+		return peerProduceBatch(args[0], num(1), false)
+	case "produce-batch-die": // name,n: then half fills a batch and waits to be killed
+		return peerProduceBatch(args[0], num(1), true)
 	case "produce-die":
 		return peerProduce(args[0], num(1), args[2] == "mpsc", true)
 	case "truncate":
@@ -116,9 +120,12 @@ func fillRecord(b []byte, i uint64) {
 }
 
 // checkRecord reports how record b differs from record i.
-func checkRecord(b []byte, i uint64) error {
-	if len(b) != recordLen(i) {
-		return fmt.Errorf("record %d: length %d, want %d", i, len(b), recordLen(i))
+func checkRecord(b []byte, i uint64) error { return checkRecordLen(b, i, recordLen(i)) }
+
+// checkRecordLen is checkRecord for a record of length want.
+func checkRecordLen(b []byte, i uint64, want int) error {
+	if len(b) != want {
+		return fmt.Errorf("record %d: length %d, want %d", i, len(b), want)
 	}
 	if got := binary.LittleEndian.Uint64(b); got != i {
 		return fmt.Errorf("record %d: sequence %d", i, got)
@@ -205,4 +212,89 @@ func peerProduceID(name string, n int, k uint64) error {
 		}
 	}
 	return p.Close()
+}
+
+// batchLen is the length of record i in the batch tests: records come in groups of 16 of one
+// length, so that a group can go out as one batch.
+func batchLen(i uint64) int { return 8 + int((i/16)*7919%121) }
+
+// produceBatches sends records first..first+n-1 of batchLen: even groups of 16 through
+// ReserveBatch and CommitBatch (asking for the rest of the group, so a batch cut at the buffer's
+// end or by a full ring continues in the next), odd groups one by one with Reserve and Commit.
+// It does not close p.
+func produceBatches(p *Producer, first, n uint64) error {
+	for i := first; i < first+n; {
+		size := batchLen(i)
+		end := min((i/16+1)*16, first+n)
+		if (i/16)%2 == 1 {
+			b, err := p.Reserve(size)
+			if err != nil {
+				return err
+			}
+			fillRecord(b, i)
+			if err := p.Commit(); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		batch, err := p.ReserveBatch(int(end-i), size)
+		if err != nil {
+			return err
+		}
+		if batch.Len() < 1 || batch.Len() > int(end-i) {
+			return fmt.Errorf("ReserveBatch(%d, %d) = %d records", end-i, size, batch.Len())
+		}
+		for k := range batch.Len() {
+			fillRecord(batch.Record(k), i+uint64(k))
+		}
+		if err := p.CommitBatch(batch.Len()); err != nil {
+			return err
+		}
+		i += uint64(batch.Len())
+	}
+	return nil
+}
+
+// peerProduceBatch sends n records through the ring at offset 0 with produceBatches. With die,
+// it then reserves a batch, fills half of it, raises the marker cell after the ring and waits to
+// be killed.
+func peerProduceBatch(name string, n int, die bool) error {
+	r, err := Open(name, Options{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	g, err := OpenRing(r, 0)
+	if err != nil {
+		return err
+	}
+	p, err := g.NewProducer(EndpointConfig{Batch: 32})
+	if err != nil {
+		return err
+	}
+	if err := produceBatches(p, 0, uint64(n)); err != nil {
+		return err
+	}
+	if !die {
+		return p.Close()
+	}
+	if err := p.Flush(); err != nil {
+		return err
+	}
+	b, err := p.ReserveBatch(8, 64)
+	if err != nil {
+		return err
+	}
+	for k := range b.Len() / 2 {
+		fillRecord(b.Record(k), uint64(n+k))
+	}
+	marker, err := r.Int32s(g.Capacity()+ringHeaderSize, 1)
+	if err != nil {
+		return err
+	}
+	marker.Store(0, 1)
+	marker.Notify(0, 1)
+	time.Sleep(time.Minute) // killed long before
+	return fmt.Errorf("not killed")
 }

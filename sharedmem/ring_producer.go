@@ -20,6 +20,7 @@ type Producer struct {
 	cur, next uint64 // reserved record: its position and the position after it
 	curN      uint32
 	reserved  bool
+	batchN    int // records of the reserved batch (ReserveBatch), 0 for none
 	pending   int // SPSC: commits not yet published
 	closed    bool
 	stats     Stats
@@ -245,7 +246,7 @@ func (p *Producer) commitGuarded(flags uint32) (err error) {
 
 func (p *Producer) commit(flags uint32) error {
 	g := p.g
-	if !p.reserved {
+	if !p.reserved || p.batchN > 0 {
 		return opError("commit", g.region.name, detailf(ErrState, "commit without reserve"))
 	}
 	p.reserved = false
@@ -290,6 +291,9 @@ func (p *Producer) Close() (err error) {
 	}
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
+	if p.batchN > 0 {
+		p.reserved, p.batchN = false, 0 // nothing of it was published
+	}
 	if p.reserved {
 		p.commit(skipFlag)
 	}

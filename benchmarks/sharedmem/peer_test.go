@@ -19,7 +19,9 @@ func runPeer(role, arg string) error {
 	case "echo-ring":
 		return echoRing(args[0], args[1])
 	case "sink-ring": // a named region, or the memfd at fd 3 if the name is empty
-		return sinkRing(args[0])
+		return sinkRing(args[0], sink)
+	case "sink-ring-batch": // sink-ring reading with ReadBatch
+		return sinkRing(args[0], sinkBatch)
 	case "echo-fd": // read from fd 3, write to fd 4 (a pipe pair or one socket twice)
 		return echoFD(3, 4)
 	}
@@ -86,7 +88,7 @@ func echoRing(name, mode string) error {
 
 // sinkRing consumes records from the ring at offset 0 and stores the count and a checksum in
 // the cells after the ring once the producer closes.
-func sinkRing(name string) error {
+func sinkRing(name string, sink func(*sharedmem.Ring) (n, sum uint64, err error)) error {
 	var r *sharedmem.Region
 	var err error
 	if name == "" {
@@ -138,6 +140,31 @@ func sink(g *sharedmem.Ring) (n, sum uint64, err error) {
 		sum += uint64(buf[0]) + uint64(buf[k-1])
 		n++
 		c.Release()
+	}
+}
+
+// sinkBatch is sink reading with ReadBatch: one call walks every published record and releases
+// them together.
+func sinkBatch(g *sharedmem.Ring) (n, sum uint64, err error) {
+	c, err := g.NewConsumer(sharedmem.EndpointConfig{Spin: time.Millisecond})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	buf := make([]byte, g.MaxRecord())
+	read := func(rec []byte) bool {
+		k := copy(buf, rec)
+		sum += uint64(buf[0]) + uint64(buf[k-1])
+		n++
+		return true
+	}
+	for {
+		if _, err := c.ReadBatch(read); err != nil {
+			if errors.Is(err, sharedmem.ErrClosed) {
+				return n, sum, nil
+			}
+			return n, sum, err
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ const (
 	pingCap     = 1 << 16 // ring capacity for round trips
 	pongOffset  = 1 << 17 // second ring's offset (≥ RingSize of the first, multiple of 128)
 	streamBatch = 64      // publication batch for small records
+	recordBatch = 256     // records per ReserveBatch in streamBatches
 )
 
 // streamCap is the ring capacity for throughput: 4 MiB, large enough to absorb the moments when
@@ -251,10 +252,21 @@ func fdRoundTrips(b *testing.B, out, in int) {
 // the same bytes inside one process.
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []benchmarks.Size{benchmarks.Sizes[0], benchmarks.Sizes[2]} {
-		for _, memfd := range []bool{false, true} {
+		for _, v := range []struct {
+			memfd, batch bool
+		}{{false, false}, {true, false}, {false, true}, {true, true}} {
+			memfd := v.memfd
 			variant := "ring-named"
 			if memfd {
 				variant = "ring-memfd"
+			}
+			role, produce := "sink-ring", stream
+			if v.batch {
+				if size.Bytes > 1024 {
+					continue
+				}
+				variant += "-batch"
+				role, produce = "sink-ring-batch", streamBatches
 			}
 			b.Run(size.Name+"/process/"+variant, func(b *testing.B) {
 				cfg := sharedmem.RingConfig{Capacity: streamCap(size.Bytes)}
@@ -278,11 +290,11 @@ func BenchmarkThroughput(b *testing.B) {
 					b.Fatal(err)
 				}
 				if memfd {
-					stop = startPeer(b, "sink-ring", "", r.File())
+					stop = startPeer(b, role, "", r.File())
 				} else {
-					stop = startPeer(b, "sink-ring", r.Name())
+					stop = startPeer(b, role, r.Name())
 				}
-				stream(b, g, size.Bytes, func() uint64 {
+				produce(b, g, size.Bytes, func() uint64 {
 					for cells.Load(0) == 0 {
 						time.Sleep(20 * time.Microsecond)
 					}
@@ -291,24 +303,33 @@ func BenchmarkThroughput(b *testing.B) {
 				stop()
 			})
 		}
-		b.Run(size.Name+"/goroutines/ring", func(b *testing.B) {
-			cfg := sharedmem.RingConfig{Capacity: streamCap(size.Bytes)}
-			r, err := sharedmem.NewAnonymous(sharedmem.RingSize(cfg), sharedmem.Options{})
-			if err != nil {
-				b.Fatal(err)
+		for _, batch := range []bool{false, true} {
+			variant, consume, produce := "ring", sink, stream
+			if batch {
+				if size.Bytes > 1024 {
+					continue
+				}
+				variant, consume, produce = "ring-batch", sinkBatch, streamBatches
 			}
-			defer r.Close()
-			g, err := sharedmem.NewRing(r, 0, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			got := make(chan uint64, 1)
-			go func() {
-				n, _, _ := sink(g)
-				got <- n
-			}()
-			stream(b, g, size.Bytes, func() uint64 { return <-got })
-		})
+			b.Run(size.Name+"/goroutines/"+variant, func(b *testing.B) {
+				cfg := sharedmem.RingConfig{Capacity: streamCap(size.Bytes)}
+				r, err := sharedmem.NewAnonymous(sharedmem.RingSize(cfg), sharedmem.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer r.Close()
+				g, err := sharedmem.NewRing(r, 0, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := make(chan uint64, 1)
+				go func() {
+					n, _, _ := consume(g)
+					got <- n
+				}()
+				produce(b, g, size.Bytes, func() uint64 { return <-got })
+			})
+		}
 		b.Run(size.Name+"/copy", func(b *testing.B) {
 			src, dst := make([]byte, size.Bytes), make([]byte, size.Bytes)
 			b.SetBytes(int64(size.Bytes))
@@ -351,6 +372,51 @@ func stream(b *testing.B, g *sharedmem.Ring, size int, drained func() uint64) {
 	p.Close()
 	n := drained()
 	elapsed := time.Since(start) // includes the drain, which b.Loop's timer does not
+	if n != uint64(b.N) {
+		b.Fatalf("consumer got %d records, want %d", n, b.N)
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(n)*float64(size)/elapsed.Seconds()/1e9, "GB/s")
+}
+
+// streamBatches is stream through the batched API: it reserves recordBatch records at a time,
+// fills one per iteration and commits the batch (one publication) when it is full.
+func streamBatches(b *testing.B, g *sharedmem.Ring, size int, drained func() uint64) {
+	b.Helper()
+	p, err := g.NewProducer(sharedmem.EndpointConfig{Spin: time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := make([]byte, size)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	start := time.Now()
+	var out sharedmem.Batch
+	i := 0
+	for b.Loop() {
+		if i == out.Len() {
+			if i > 0 {
+				if err := p.CommitBatch(i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if out, err = p.ReserveBatch(recordBatch, size); err != nil {
+				b.Fatal(err)
+			}
+			i = 0
+		}
+		copy(out.Record(i), src)
+		i++
+	}
+	if err := p.CommitBatch(i); err != nil {
+		b.Fatal(err)
+	}
+	p.Close()
+	n := drained()
+	elapsed := time.Since(start)
 	if n != uint64(b.N) {
 		b.Fatalf("consumer got %d records, want %d", n, b.N)
 	}
