@@ -91,6 +91,36 @@
 // facts the report holds, so they follow kinds and the external setting. Empty fields are omitted.
 // Fields may be added within v1; a change of meaning gets a new schema name.
 //
+// # Directives, checks and diffs
+//
+// What must stay true is written next to the code as //hotpath: comments, and checked against a report:
+//
+//	//hotpath:inline,noescape,nobce
+//	func trailingInt(b []byte) (int, bool) { … }
+//
+//	return s.Area() //hotpath:devirt
+//
+// In a function's doc comment a directive covers the function; trailing a line, or alone on the line above
+// it, it covers that line. inline on a function means inlinable (checked at the definition, whoever calls
+// it; a generic is judged by its shape instantiations); on a line, every call to a Go function there is
+// inlined, and a call in code the compiler removes as dead (a constant-false branch, evaluated with
+// go/types) is reported as eliminated, not as a failure. noescape means no heap allocation and no
+// parameter, or what it points to, leaking to the heap — a parameter that flows only to a result is fine;
+// on a line it also catches a variable whose address the line takes. nobce means no bounds check left;
+// devirt (lines only) means the interface call was devirtualised, statically or by PGO. An unknown or
+// misplaced directive is a *DirectiveError, never ignored.
+//
+//	dirs, err := escape.ParseDirectives(ctx, cfg) // malformed ones come back joined in err
+//	for _, v := range escape.Check(rep, dirs) {
+//		t.Error(v) // file:line:col: hotpath:KIND: what failed and why
+//	}
+//
+// Diff compares two reports of the same code: facts are matched by Key (no line numbers), then without
+// their function (a rename is a move), and a function's inlinable/not-inlinable pair is one change.
+// Regressions (new heap allocations and leaks, lost inlining, new bounds checks, lost devirtualisation)
+// come first; a change of Go version or target is labelled, and packages in one report only are named
+// and not compared. ReadReport reads a report back from its JSON form.
+//
 // # Overhead
 //
 // On one package the diagnostics cost nothing measurable next to a plain build; the flags are applied by
