@@ -56,34 +56,7 @@ func echoRing(name, mode string) error {
 	if err != nil {
 		return err
 	}
-	c, err := ping.NewConsumer(waitConfig(mode))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	p, err := pong.NewProducer(waitConfig(mode))
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	for {
-		in, err := c.Read()
-		if errors.Is(err, sharedmem.ErrClosed) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out, err := p.Reserve(len(in))
-		if err != nil {
-			return err
-		}
-		copy(out, in)
-		c.Release()
-		if err := p.Commit(); err != nil {
-			return err
-		}
-	}
+	return echoRings(ping, pong, waitConfig(mode))
 }
 
 // sinkRing consumes records from the ring at offset 0 and stores the count and a checksum in

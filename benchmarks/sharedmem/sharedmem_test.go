@@ -196,7 +196,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	})
 }
 
-// echoRings is echoRing for a peer goroutine.
+// echoRings reads each record from ping and writes it back through pong until ping's producer closes:
+// the peer of every ring round trip, in a goroutine or in the child process.
 func echoRings(ping, pong *sharedmem.Ring, cfg sharedmem.EndpointConfig) error {
 	c, err := ping.NewConsumer(cfg)
 	if err != nil {
@@ -222,7 +223,9 @@ func echoRings(ping, pong *sharedmem.Ring, cfg sharedmem.EndpointConfig) error {
 		}
 		copy(out, in)
 		c.Release()
-		p.Commit()
+		if err := p.Commit(); err != nil {
+			return err
+		}
 	}
 }
 
