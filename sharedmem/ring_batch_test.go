@@ -61,16 +61,7 @@ func consumeBatches(t *testing.T, c *Consumer, n uint64) uint64 {
 }
 
 // batchSum is the checksum consumeBatches must return for records 0..n-1.
-func batchSum(n uint64) uint64 {
-	h := fnv.New64a()
-	b := make([]byte, 256)
-	for i := range n {
-		rec := b[:batchLen(i)]
-		fillRecord(rec, i)
-		h.Write(rec)
-	}
-	return h.Sum64()
-}
+func batchSum(n uint64) uint64 { return recordsSum(n, batchLen) }
 
 func TestRingBatchGoroutines(t *testing.T) {
 	const n = 50_000

@@ -45,11 +45,14 @@ func consume(t *testing.T, c *Consumer, n int) uint64 {
 }
 
 // expectedSum is the checksum consume must return for records 0..n-1.
-func expectedSum(n int) uint64 {
+func expectedSum(n int) uint64 { return recordsSum(uint64(n), recordLen) }
+
+// recordsSum is the checksum of records 0..n-1 filled by fillRecord, record i being size(i) bytes.
+func recordsSum(n uint64, size func(uint64) int) uint64 {
 	h := fnv.New64a()
 	b := make([]byte, 256)
-	for i := range uint64(n) {
-		rec := b[:recordLen(i)]
+	for i := range n {
+		rec := b[:size(i)]
 		fillRecord(rec, i)
 		h.Write(rec)
 	}
