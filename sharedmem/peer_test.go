@@ -141,15 +141,11 @@ func checkRecordLen(b []byte, i uint64, want int) error {
 // peerProduce sends n records through the ring at offset 0. With die, it then reserves one more,
 // fills half of it, raises the marker cell after the ring and waits to be killed.
 func peerProduce(name string, n int, mpsc, die bool) error {
-	r, err := Open(name, Options{})
+	r, g, err := openPeerRing(name)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	g, err := OpenRing(r, 0)
-	if err != nil {
-		return err
-	}
 	p, err := g.NewProducer(EndpointConfig{Batch: 32})
 	if err != nil {
 		return err
@@ -187,15 +183,11 @@ func peerProduce(name string, n int, mpsc, die bool) error {
 
 // peerProduceID sends n records numbered k<<40 | i through the MPSC ring at offset 0.
 func peerProduceID(name string, n int, k uint64) error {
-	r, err := Open(name, Options{})
+	r, g, err := openPeerRing(name)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	g, err := OpenRing(r, 0)
-	if err != nil {
-		return err
-	}
 	p, err := g.NewProducer(EndpointConfig{})
 	if err != nil {
 		return err
@@ -260,15 +252,11 @@ func produceBatches(p *Producer, first, n uint64) error {
 // it then reserves a batch, fills half of it, raises the marker cell after the ring and waits to
 // be killed.
 func peerProduceBatch(name string, n int, die bool) error {
-	r, err := Open(name, Options{})
+	r, g, err := openPeerRing(name)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	g, err := OpenRing(r, 0)
-	if err != nil {
-		return err
-	}
 	p, err := g.NewProducer(EndpointConfig{Batch: 32})
 	if err != nil {
 		return err
@@ -297,4 +285,18 @@ func peerProduceBatch(name string, n int, die bool) error {
 	marker.Notify(0, 1)
 	time.Sleep(time.Minute) // killed long before
 	return fmt.Errorf("not killed")
+}
+
+// openPeerRing opens the named region and the ring at its offset 0, as the peers below use them.
+func openPeerRing(name string) (*Region, *Ring, error) {
+	r, err := Open(name, Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := OpenRing(r, 0)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return r, g, nil
 }
