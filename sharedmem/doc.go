@@ -46,13 +46,19 @@
 // and then sleeps on a futex; the other side makes the wake system call only when a sleeper has
 // raised its flag.
 //
-// The ring survives a crashed or hostile peer. A record becomes visible through one atomic store
-// made after its payload is complete (a single producer's published position, or an MPSC record's
-// header, which carries a tag of its position), so a producer killed between Reserve and Commit
-// never exposes a torn record. Each side records its pid and a heartbeat: Read reports
-// ErrPeerDead when a producer died, and Consumer.Recover clears what it left. Every position and
-// length read from shared memory is checked before use; an impossible one is ErrCorrupt, never an
-// out-of-bounds access.
+// The consumer finds records by following their headers: each carries a tag of its position, and
+// the consumer takes the one at its position once the tag matches, so a record reaches it in the
+// cache lines it is written in, with no separate position to read first. A record becomes visible
+// through one atomic store made after its payload is complete: the header of the first record of
+// a single producer's batch, or each MPSC record's header. A single producer keeps the free space
+// ahead of its records zeroed, so that nothing an earlier lap left there reads as a record, and so
+// that the lines it writes next are already its own; an MPSC consumer zeroes what it releases.
+//
+// The ring survives a crashed or hostile peer. A producer killed between Reserve and Commit never
+// exposes a torn record. Each side records its pid and a heartbeat: Read reports ErrPeerDead when
+// a producer died, and Consumer.Recover clears what it left. Every position and length read from
+// shared memory is checked before use; an impossible one is ErrCorrupt, never an out-of-bounds
+// access.
 //
 // # Batches
 //
@@ -61,11 +67,11 @@
 // ring, ReserveBatch(n, size) reserves up to n records of one size laid out back to back (as
 // many as fit before the buffer's end and the consumer's position, at least one) as a Batch
 // whose Record(i) is a slice of shared memory; CommitBatch(k) writes the headers of the first k
-// and publishes them with one atomic store, so the consumer sees the whole batch or none of it.
-// ReadBatch(fn) reads the published position once, calls fn with every record up to it (fn
-// returns false to stop early) and releases them together; it reads MPSC rings too. Batched and single-record calls mix
+// and publishes them with one atomic store (the first header, written last), so the consumer sees
+// the whole batch or none of it. ReadBatch(fn) calls fn with every record available (fn returns
+// false to stop early) and releases them together; it reads MPSC rings too. Batched and single-record calls mix
 // freely on one ring, and the record layout is the same, so a peer using one API reads what the
-// other wrote. ReadBatch checks every header against the published position and the buffer
+// other wrote. ReadBatch checks every header against the buffer and the consumer's position
 // before fn sees its payload, as Read does.
 //
 // # Overhead

@@ -13,11 +13,19 @@ const (
 	flagMask  = padFlag | skipFlag
 
 	maxRecordLimit = skipFlag - 1
-	tagSalt        = 0x9e3779b9 // makes the tag of position 0 non-zero, so zeroed memory never matches
+	tagSalt        = 0x9e3779b9 // spreads tags, so that small positions do not carry small tags
 )
 
-// tagOf is the tag a header at position pos must carry.
-func tagOf(pos uint64) uint32 { return uint32(pos>>3) + tagSalt }
+// tagOf is the tag a header at position pos must carry. It is never zero, so a zeroed word never
+// reads as a record: the end of a ring's committed records is marked by zeroing the word after
+// them (a single producer) or by the consumer zeroing what it released (MPSC).
+func tagOf(pos uint64) uint32 {
+	t := uint32(pos>>3) + tagSalt
+	if t == 0 {
+		t = 1 // the tag of pos+8, which never shares a header slot with pos
+	}
+	return t
+}
 
 // makeHeader returns the header word for a record of n bytes (or padding if pad) at pos.
 func makeHeader(pos uint64, n uint32, flags uint32) uint64 {

@@ -7,6 +7,22 @@ import (
 	"unsafe"
 )
 
+// How a record becomes visible. Records are read in order by following their headers: the
+// consumer loads the header word at its position and takes the record when the word carries the
+// tag of that position. It never reads a separate published position, so a record costs the
+// consumer one cache miss, not two.
+//
+// A single producer publishes a run of commits (one, or EndpointConfig.Batch, or a ReserveBatch)
+// by writing every header but the first with plain stores, zeroing the word after the run, and
+// then storing the first header atomically. The consumer reaches the other headers only through
+// the first one, so they and their payloads are visible to it; the zeroed word stops it at the
+// run's end until the next run, whatever an earlier lap left there. The producer therefore keeps
+// 8 bytes free after its records (recHeader of slack in every space check).
+//
+// MPSC producers claim space with a compare-and-swap on rTail and store each header atomically
+// after its payload. Claimed but uncommitted space holds whatever the consumer left there, so the
+// consumer zeroes released bytes before it publishes its position.
+//
 // Ring layout at its offset in a region. Each group of fields written by one side has its own
 // 128-byte block, so the producer's and the consumer's writes never share a cache line (128, not
 // 64, because some Intel parts prefetch lines in adjacent pairs).
@@ -14,7 +30,7 @@ const (
 	lineSize = 128
 
 	ringMagic   = 0x474e4952 // "RING"
-	ringVersion = 1
+	ringVersion = 2
 
 	// block 0, written once by NewRing
 	rMagic     = 0
@@ -23,12 +39,13 @@ const (
 	rMode      = 16
 	rMaxRecord = 20
 	// block 1, producer side
-	rTail     = 1 * lineSize // SPSC: published end of committed records; MPSC: end of claimed space
+	rTail     = 1 * lineSize // MPSC: end of claimed space (a single producer keeps its position private)
 	rProdBeat = rTail + 8    // last producer heartbeat, Unix nanoseconds
 	// block 2, consumer side
 	rHead     = 2 * lineSize // end of released records
 	rConsPID  = rHead + 8
 	rConsBeat = rHead + 16
+	rZeroed   = rHead + 24 // MPSC: released position whose bytes the consumer is zeroing
 	// block 3, the consumer's sleep
 	rDataSeq     = 3 * lineSize // futex word bumped by a producer that wakes the consumer
 	rConsWaiting = rDataSeq + 4 // 1 while the consumer sleeps or is about to
@@ -238,4 +255,34 @@ func (g *Ring) deadProducer() int {
 	return 0
 }
 
+// committedEnd follows the record headers from head, the consumer's published position, to the
+// end of the committed records: where a single producer that attaches continues. Records a dead
+// producer committed but never published end there, unseen.
+func (g *Ring) committedEnd(head uint64) (uint64, error) {
+	if head%recHeader != 0 {
+		return 0, detailf(ErrCorrupt, "head %d not a multiple of %d", head, recHeader)
+	}
+	for pos := head; ; {
+		hdr := atomic.LoadUint64(g.hdrAt(pos))
+		kind, _, size := decodeRecord(hdr, pos, g.capacity, g.maxRecord)
+		switch {
+		case kind == recNone:
+			return pos, nil
+		case kind == recCorrupt || pos+size+recHeader-head > g.capacity:
+			return 0, detailf(ErrCorrupt, "record header %#x at %d, head %d, capacity %d", hdr, pos, head, g.capacity)
+		}
+		pos += size
+	}
+}
+
 func beat(p *uint64) { atomic.StoreUint64(p, uint64(time.Now().UnixNano())) }
+
+// zero clears the data bytes of positions [from, to), wrapping around the buffer's end.
+func (g *Ring) zero(from, to uint64) {
+	for p := from; p < to; {
+		idx := p & g.mask
+		n := min(to-p, g.capacity-idx)
+		clear(unsafe.Slice((*byte)(unsafe.Add(g.data, idx)), n))
+		p += n
+	}
+}

@@ -84,17 +84,15 @@ func (p *Producer) reserveBatch(n, size int, wait bool) (Batch, error) {
 			}
 			continue
 		}
-		if start != pos {
-			*g.hdrAt(pos) = makeHeader(pos, uint32(start-pos-recHeader), padFlag) // published with the tail
-		}
 		p.cur, p.next, p.curN, p.reserved, p.batchN = start, start+k*stride, uint32(size), true, int(k)
 		return Batch{data: unsafe.Add(g.data, start&g.mask+recHeader), stride: uintptr(stride), size: size, n: int(k)}, nil
 	}
 }
 
-// roomFor returns how many records of stride bytes fit from start up to the cached consumer head.
+// roomFor returns how many records of stride bytes fit from start up to the cached consumer head,
+// keeping the word after them free.
 func (p *Producer) roomFor(start, stride uint64) uint64 {
-	used := start - p.headCache
+	used := start - p.headCache + recHeader
 	if used >= p.g.capacity {
 		return 0
 	}
@@ -117,12 +115,18 @@ func (p *Producer) CommitBatch(k int) (err error) {
 	}
 	p.reserved, p.batchN = false, 0
 	if k == 0 {
-		return nil // the padding header, if any, lies beyond the tail and is rewritten later
+		return nil
 	}
+	p.putPadding()
 	stride := recHeader + align8(uint64(p.curN))
-	pos := p.cur
-	for range k {
-		*g.hdrAt(pos) = makeHeader(pos, p.curN, 0)
+	pos, plain := p.cur, k
+	if !p.hasFirst {
+		p.put(pos, makeHeader(pos, p.curN, 0))
+		pos += stride
+		plain--
+	}
+	for range plain {
+		*g.hdrAt(pos) = makeHeader(pos, p.curN, 0) // visible through the run's first header
 		pos += stride
 	}
 	before := p.stats.Records
@@ -134,6 +138,7 @@ func (p *Producer) CommitBatch(k int) (err error) {
 	if p.pending += k; p.pending >= p.cfg.Batch || atomic.LoadUint32(g.u32(rConsWaiting)) != 0 {
 		p.publish()
 	}
+	p.zeroAhead()
 	return nil
 }
 
@@ -184,38 +189,21 @@ func (c *Consumer) readBatch(fn func([]byte) bool, wait bool) (int, error) {
 	}
 }
 
-// walk passes the committed records to fn until none is left or fn returns false. On a single
-// producer ring it reads the published tail once and then decodes headers in a tight loop,
-// checking each against the tail and the buffer before fn sees its payload.
+// walk passes the committed records to fn until none is left or fn returns false. It follows
+// the headers in a tight loop, checking each against the buffer and the consumer's position
+// before fn sees its payload.
 func (c *Consumer) walk(fn func([]byte) bool) (int, error) {
 	g := c.g
-	if g.mpsc {
-		n := 0
-		for {
-			b, ok, err := c.next()
-			if !ok || err != nil {
-				return n, err
-			}
-			n++
-			if !fn(b) {
-				return n, nil
-			}
-		}
-	}
-	t := atomic.LoadUint64(g.u64(rTail))
-	if t < c.read || t-c.head > g.capacity {
-		return 0, c.corrupt("tail %d, read %d, head %d, capacity %d", t, c.read, c.head, g.capacity)
-	}
-	c.tailCache = t
 	n, pos := 0, c.read
-	data, capacity, mask, maxRecord := g.data, g.capacity, g.mask, g.maxRecord // kept in registers across fn
-	for pos < t {
+	// Kept in registers across fn. A record ends at most capacity-recHeader past c.head.
+	data, capacity, mask, maxRecord, head, limit := g.data, g.capacity, g.mask, g.maxRecord, c.head, g.capacity-recHeader
+	for {
 		idx := pos & mask
-		hdr := *(*uint64)(unsafe.Add(data, idx))
+		hdr := atomic.LoadUint64((*uint64)(unsafe.Add(data, idx)))
 		// Fast path, inlined: a data record with the right tag that ends inside the buffer and
-		// before the tail. Anything else goes through decodeRecord.
+		// the ring. Anything else goes through decodeRecord.
 		if size := uint64(uint32(hdr)); uint32(hdr>>32) == tagOf(pos) && size <= maxRecord {
-			if step := recHeader + align8(size); step <= capacity-idx && pos+step <= t {
+			if step := recHeader + align8(size); step <= capacity-idx && pos+step-head <= limit {
 				n++
 				pos += step
 				if !fn(unsafe.Slice((*byte)(unsafe.Add(data, idx+recHeader)), size)) {
@@ -225,10 +213,13 @@ func (c *Consumer) walk(fn func([]byte) bool) (int, error) {
 			}
 		}
 		kind, size, step := decodeRecord(hdr, pos, g.capacity, g.maxRecord)
-		if kind == recNone || kind == recCorrupt || pos+step > t {
+		if kind == recNone {
+			break
+		}
+		if kind == recCorrupt || pos+step-head > limit {
 			c.read = pos
 			c.stats.Records += uint64(n)
-			return n, c.corrupt("record header %#x at %d, tail %d", hdr, pos, t)
+			return n, c.corrupt("record header %#x at %d, head %d, capacity %d", hdr, pos, c.head, g.capacity)
 		}
 		rec := pos
 		pos += step

@@ -3,7 +3,6 @@ package sharedmem
 import (
 	"os"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Consumer reads records from a ring. Read returns a slice pointing into shared memory (no copy),
@@ -16,8 +15,8 @@ type Consumer struct {
 	head      uint64 // end of released records
 	pubHead   uint64 // head as last published to shared memory
 	read      uint64 // position of the next record to read
-	tailCache uint64 // SPSC: last published tail read
 	closed    bool
+	prodWaits bool // a producer waited for room when Read last looked: Release publishes at once
 	stats     Stats
 	err       error // attach result, carried out of Guard
 }
@@ -49,7 +48,23 @@ func (c *Consumer) attach() error {
 		return detailf(ErrState, "another consumer is attaching")
 	}
 	c.head = atomic.LoadUint64(g.u64(rHead))
-	c.pubHead, c.read, c.tailCache = c.head, c.head, c.head
+	if c.head%recHeader != 0 {
+		atomic.StoreUint32(g.u32(rConsPID), 0)
+		return detailf(ErrCorrupt, "head %d not a multiple of %d", c.head, recHeader)
+	}
+	c.pubHead, c.read = c.head, c.head
+	if g.mpsc {
+		// A consumer that died while zeroing released records leaves their end in rZeroed:
+		// finish its work and start after them.
+		if z := atomic.LoadUint64(g.u64(rZeroed)); z != c.head && z != 0 {
+			if z < c.head || z-c.head > g.capacity || z%recHeader != 0 {
+				atomic.StoreUint32(g.u32(rConsPID), 0)
+				return detailf(ErrCorrupt, "zeroed position %d, head %d, capacity %d", z, c.head, g.capacity)
+			}
+			c.head, c.read = z, z
+			c.publishHead()
+		}
+	}
 	beat(g.u64(rConsBeat))
 	return nil
 }
@@ -86,6 +101,9 @@ func (c *Consumer) readRecord(wait bool) ([]byte, error) {
 	}
 	for {
 		b, ok, err := c.next()
+		if ok {
+			c.prodWaits = atomic.LoadUint32(g.u32(rProdWaiting)) != 0
+		}
 		if ok || err != nil {
 			return b, err
 		}
@@ -106,34 +124,18 @@ func (c *Consumer) readRecord(wait bool) ([]byte, error) {
 }
 
 // next returns the next data record if one is committed, stepping over padding and aborted
-// records. It validates every position and length it reads.
+// records. It validates every header it reads: the record must lie inside the buffer and leave
+// the consumer's unreleased records alone.
 func (c *Consumer) next() ([]byte, bool, error) {
 	g := c.g
 	for {
-		var hdr uint64
-		if g.mpsc {
-			hdr = atomic.LoadUint64(g.hdrAt(c.read))
-		} else {
-			if c.read == c.tailCache {
-				t := atomic.LoadUint64(g.u64(rTail))
-				if t < c.read || t-c.head > g.capacity {
-					return nil, false, c.corrupt("tail %d, read %d, head %d, capacity %d", t, c.read, c.head, g.capacity)
-				}
-				if t == c.read {
-					return nil, false, nil
-				}
-				c.tailCache = t
-			}
-			hdr = *g.hdrAt(c.read)
-		}
+		hdr := atomic.LoadUint64(g.hdrAt(c.read))
 		kind, n, size := decodeRecord(hdr, c.read, g.capacity, g.maxRecord)
 		switch {
-		case kind == recNone && g.mpsc:
+		case kind == recNone:
 			return nil, false, nil
-		case kind == recNone || kind == recCorrupt:
-			return nil, false, c.corrupt("record header %#x at %d", hdr, c.read)
-		case !g.mpsc && c.read+size > c.tailCache:
-			return nil, false, c.corrupt("record of %d bytes at %d crosses the tail %d", size, c.read, c.tailCache)
+		case kind == recCorrupt || c.read+size+recHeader-c.head > g.capacity:
+			return nil, false, c.corrupt("record header %#x at %d, head %d, capacity %d", hdr, c.read, c.head, g.capacity)
 		}
 		pos := c.read
 		c.read += size
@@ -153,11 +155,8 @@ func (c *Consumer) ready() (bool, error) {
 		return true, nil // let readRecord drain and report ErrClosed
 	}
 	g := c.g
-	if g.mpsc {
-		kind, _, _ := decodeRecord(atomic.LoadUint64(g.hdrAt(c.read)), c.read, g.capacity, g.maxRecord)
-		return kind != recNone, nil
-	}
-	return atomic.LoadUint64(g.u64(rTail)) != c.read, nil
+	kind, _, _ := decodeRecord(atomic.LoadUint64(g.hdrAt(c.read)), c.read, g.capacity, g.maxRecord)
+	return kind != recNone, nil
 }
 
 func (c *Consumer) peerGone() error {
@@ -169,20 +168,25 @@ func (c *Consumer) peerGone() error {
 }
 
 // Release frees every record returned by Read so far; their slices become invalid. Positions are
-// published to producers in batches (a quarter of the capacity), immediately if a producer waits
-// for room, and before Read blocks.
+// published to producers in batches (a quarter of the capacity), at once if a producer waited for
+// room when Read returned the record, and before Read blocks. A Release that publishes nothing
+// touches no shared memory.
 func (c *Consumer) Release() error {
-	if c.cfg.Unguarded {
-		c.release()
+	c.head = c.read
+	if c.head-c.pubHead < c.g.capacity/4 && !c.prodWaits {
 		return nil
 	}
-	return c.releaseGuarded()
+	if c.cfg.Unguarded {
+		c.publishHead()
+		return nil
+	}
+	return c.publishGuarded()
 }
 
-func (c *Consumer) releaseGuarded() (err error) {
+func (c *Consumer) publishGuarded() (err error) {
 	old := guard(&c.cfg)
 	defer c.g.unguard(&c.cfg, old, &err)
-	c.release()
+	c.publishHead()
 	return nil
 }
 
@@ -195,7 +199,13 @@ func (c *Consumer) release() {
 
 func (c *Consumer) publishHead() {
 	g := c.g
+	c.prodWaits = false
 	if c.head != c.pubHead {
+		if g.mpsc {
+			// Claimed space must read as empty until its header is stored.
+			atomic.StoreUint64(g.u64(rZeroed), c.head)
+			g.zero(c.pubHead, c.head)
+		}
 		atomic.StoreUint64(g.u64(rHead), c.head)
 		c.pubHead = c.head
 	}
@@ -230,13 +240,7 @@ func (c *Consumer) Recover() (discarded int64, err error) {
 			}
 			end += size
 		}
-		// Zero the abandoned bytes so that no header left there can match a future record.
-		for p := end; p < claimed; {
-			idx := p & g.mask
-			n := min(claimed-p, g.capacity-idx)
-			clear(unsafe.Slice((*byte)(unsafe.Add(g.data, idx)), n))
-			p += n
-		}
+		g.zero(end, claimed) // no header left there may match a future record
 		atomic.StoreUint64(g.u64(rTail), end)
 		discarded = int64(claimed - end)
 	}

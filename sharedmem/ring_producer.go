@@ -16,6 +16,10 @@ type Producer struct {
 	pid       uint32
 	slot      int
 	tail      uint64 // SPSC: end of committed records, published or not
+	first     uint64 // SPSC: position of the first unpublished record, whose header publishes the run
+	firstHdr  uint64 // its header, stored atomically by publish
+	hasFirst  bool
+	zeroed    uint64 // SPSC: when above tail, the words of [tail, zeroed) are zero (see zeroAhead)
 	headCache uint64 // last head read from shared memory
 	cur, next uint64 // reserved record: its position and the position after it
 	curN      uint32
@@ -37,6 +41,7 @@ func (g *Ring) NewProducer(cfg EndpointConfig) (*Producer, error) {
 	cfg.Unguarded = cfg.Unguarded || g.region.sealed
 	p := &Producer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
 	err := g.region.Guard(func() { p.slot, p.tail, p.headCache, p.err = p.attach() })
+	p.zeroed = p.tail
 	if err == nil {
 		err = p.err
 	}
@@ -69,10 +74,18 @@ func (p *Producer) attach() (slot int, tail, head uint64, err error) {
 			return 0, 0, 0, detailf(ErrState, "ring has %d producers already", maxProducers)
 		}
 	}
-	tail, head = atomic.LoadUint64(g.u64(rTail)), atomic.LoadUint64(g.u64(rHead))
-	if tail < head || tail-head > g.capacity {
+	head = atomic.LoadUint64(g.u64(rHead))
+	if g.mpsc {
+		tail = atomic.LoadUint64(g.u64(rTail))
+	} else {
+		tail, err = g.committedEnd(head)
+	}
+	if err == nil && (head%recHeader != 0 || tail < head || tail-head > g.capacity) {
+		err = detailf(ErrCorrupt, "tail %d, head %d, capacity %d", tail, head, g.capacity)
+	}
+	if err != nil {
 		atomic.StoreUint32(g.slot(slot), 0)
-		return 0, 0, 0, detailf(ErrCorrupt, "tail %d, head %d, capacity %d", tail, head, g.capacity)
+		return 0, 0, 0, err
 	}
 	atomic.StoreUint32(g.u32(rClosed), 0)
 	beat(g.u64(rProdBeat))
@@ -97,7 +110,7 @@ func (p *Producer) fastReserve(n int) ([]byte, bool) {
 	}
 	size := recHeader + align8(uint64(n))
 	pos := p.tail
-	if size > g.capacity-pos&g.mask || pos+size-p.headCache > g.capacity {
+	if size > g.capacity-pos&g.mask || pos+size+recHeader-p.headCache > g.capacity {
 		return nil, false
 	}
 	p.cur, p.next, p.curN, p.reserved = pos, pos+size, uint32(n), true
@@ -138,7 +151,7 @@ func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
 		if size > room {
 			total = room + size // pad to the end of the buffer, record at the start
 		}
-		if pos+total-p.headCache > g.capacity {
+		if pos+total+recHeader-p.headCache > g.capacity {
 			ok, err := p.refreshHead(pos, total)
 			if err != nil {
 				return nil, opError("reserve", g.region.name, err)
@@ -158,7 +171,9 @@ func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
 			continue
 		}
 		if total != size {
-			p.store(pos, makeHeader(pos, uint32(room-recHeader), padFlag))
+			if g.mpsc {
+				atomic.StoreUint64(g.hdrAt(pos), makeHeader(pos, uint32(room-recHeader), padFlag))
+			} // a single producer writes the padding when it commits the record (p.cur > p.tail)
 			pos += room
 		}
 		p.cur, p.next, p.curN, p.reserved = pos, pos+size, uint32(n), true
@@ -167,7 +182,7 @@ func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
 }
 
 // refreshHead re-reads the consumer's position, validating it against pos, and reports whether
-// total bytes now fit.
+// total bytes, and the word after them, now fit.
 func (p *Producer) refreshHead(pos, total uint64) (bool, error) {
 	g := p.g
 	head := atomic.LoadUint64(g.u64(rHead))
@@ -183,7 +198,7 @@ func (p *Producer) refreshHead(pos, total uint64) (bool, error) {
 		return true, nil // retry with the current tail
 	}
 	p.headCache = head
-	return pos+total-head <= g.capacity, nil
+	return pos+total+recHeader-head <= g.capacity, nil
 }
 
 // waitSpace blocks until the consumer frees room; a single producer first publishes what it has,
@@ -218,11 +233,23 @@ func (p *Producer) peerGone() error {
 	return nil
 }
 
-func (p *Producer) store(pos, hdr uint64) {
-	if p.g.mpsc {
+// put writes the header of a committed record. An MPSC header is stored atomically at once; a
+// single producer holds back the first header of a run for publish and writes the others plainly.
+func (p *Producer) put(pos, hdr uint64) {
+	switch {
+	case p.g.mpsc:
 		atomic.StoreUint64(p.g.hdrAt(pos), hdr)
-	} else {
-		*p.g.hdrAt(pos) = hdr // published later by the atomic store of the tail
+	case !p.hasFirst:
+		p.first, p.firstHdr, p.hasFirst = pos, hdr, true
+	default:
+		*p.g.hdrAt(pos) = hdr // visible through the first header of the run
+	}
+}
+
+// putPadding writes the padding a single producer's reservation at p.cur skipped, if any.
+func (p *Producer) putPadding() {
+	if p.cur != p.tail {
+		p.put(p.tail, makeHeader(p.tail, uint32(p.cur-p.tail-recHeader), padFlag))
 	}
 }
 
@@ -250,7 +277,10 @@ func (p *Producer) commit(flags uint32) error {
 		return opError("commit", g.region.name, detailf(ErrState, "commit without reserve"))
 	}
 	p.reserved = false
-	p.store(p.cur, makeHeader(p.cur, p.curN, flags))
+	if !g.mpsc {
+		p.putPadding()
+	}
+	p.put(p.cur, makeHeader(p.cur, p.curN, flags))
 	if p.stats.Records++; p.stats.Records&1023 == 0 {
 		beat(g.u64(rProdBeat))
 	}
@@ -262,15 +292,51 @@ func (p *Producer) commit(flags uint32) error {
 	if p.pending++; p.pending >= p.cfg.Batch || atomic.LoadUint32(g.u32(rConsWaiting)) != 0 {
 		p.publish()
 	}
+	p.zeroAhead()
 	return nil
 }
 
-// publish makes all committed records visible with one atomic store and wakes a sleeping consumer.
+// publish makes all committed records visible with one atomic store and wakes a sleeping consumer:
+// it zeroes the word after them, where the consumer stops, then stores the run's first header.
 func (p *Producer) publish() {
 	g := p.g
-	atomic.StoreUint64(g.u64(rTail), p.tail)
 	p.pending = 0
+	if !p.hasFirst {
+		return
+	}
+	if p.tail >= p.zeroed {
+		*g.hdrAt(p.tail) = 0
+	}
+	atomic.StoreUint64(g.hdrAt(p.first), p.firstHdr)
+	p.hasFirst = false
 	wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1, &p.stats)
+}
+
+// zeroAheadHook, set by tests, runs when zeroAhead is about to zero: after a publication, in the
+// window where a concurrent consumer may already read the published records.
+var zeroAheadHook func()
+
+// zeroAheadBytes is how far ahead of its records a single producer keeps the ring zeroed.
+const zeroAheadBytes = 1024
+
+// zeroAhead zeroes free space ahead of a single producer's records, after a commit. The word after
+// a run must be zero before the run's first header is stored; zeroed in advance, it needs no store
+// then, and the cache lines the next records go to are already owned by this core, so that
+// neither costs a transfer between cores while the consumer waits for the record. Only free
+// space is zeroed: positions below the consumer's last known position plus the capacity.
+func (p *Producer) zeroAhead() {
+	if p.g.mpsc || p.zeroed >= p.tail+zeroAheadBytes/2 {
+		return
+	}
+	if zeroAheadHook != nil {
+		zeroAheadHook()
+	}
+	from := max(p.zeroed, p.tail)
+	to := min(p.tail+zeroAheadBytes, p.headCache+p.g.capacity)
+	if to > from {
+		p.g.zero(from, to)
+		p.zeroed = to
+	}
 }
 
 // Flush publishes the records committed since the last publication (single producer with Batch > 1).

@@ -329,15 +329,20 @@ func TestRingHostile(t *testing.T) {
 		poke   func(g *Ring)
 		action string
 	}{
-		{"tail beyond capacity", false, func(g *Ring) { *g.u64(rTail) = 1 << 40 }, "read"},
-		{"tail behind head", false, func(g *Ring) { *g.u64(rHead) = 64; *g.u64(rTail) = 8 }, "attach consumer"},
-		{"length beyond tail", false, func(g *Ring) {
-			*g.hdrAt(0) = makeHeader(0, 3000, 0)
-			*g.u64(rTail) = 64
-		}, "read"},
+		{"length beyond max record", false, func(g *Ring) { *g.hdrAt(0) = makeHeader(0, 3000, 0) }, "read"},
 		{"length beyond buffer", true, func(g *Ring) { *g.hdrAt(0) = makeHeader(0, 1<<29, 0) }, "read"},
 		{"bad padding", true, func(g *Ring) { *g.hdrAt(0) = makeHeader(0, 100, padFlag) }, "read"},
-		{"head beyond tail", false, func(g *Ring) { *g.u64(rHead) = 1 << 30 }, "attach producer"},
+		{"bad padding, single producer", false, func(g *Ring) { *g.hdrAt(0) = makeHeader(0, 100, padFlag) }, "read"},
+		{"misaligned head", false, func(g *Ring) { *g.u64(rHead) = 12 }, "attach consumer"},
+		{"misaligned head, MPSC", true, func(g *Ring) { *g.u64(rHead) = 12 }, "attach producer"},
+		{"zeroed behind head", true, func(g *Ring) { *g.u64(rHead) = 64; *g.u64(rZeroed) = 8 }, "attach consumer"},
+		{"zeroed beyond capacity", true, func(g *Ring) { *g.u64(rZeroed) = 1 << 40 }, "attach consumer"},
+		{"head beyond tail, MPSC", true, func(g *Ring) { *g.u64(rHead) = 1 << 30 }, "attach producer"},
+		{"records over the free word", false, func(g *Ring) {
+			for pos := uint64(0); pos < 4096; pos += 1024 {
+				*g.hdrAt(pos) = makeHeader(pos, 1016, 0)
+			}
+		}, "attach producer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -481,4 +486,153 @@ func TestRingMPSCProcesses(t *testing.T) {
 	for _, p := range peers {
 		p.wait(t)
 	}
+}
+
+// TestRingStaleHeader leaves, in an earlier lap's payload, a word that is a valid header for the
+// position the consumer reaches in the next lap: the consumer must report an empty ring there,
+// not a record. A single producer zeroes free space ahead of its records and, when a record
+// reaches past that, the word after it as it publishes; an MPSC consumer zeroes what it releases.
+func TestRingStaleHeader(t *testing.T) {
+	tests := []struct {
+		name     string
+		capacity int
+		lap1     int // payload of the records filling the first lap
+		stale    int // data offset of the stale word, reached by one record in the second lap
+	}{
+		{"zeroed ahead", 4096, 1016, 512},
+		{"zeroed at publication", 8192, 2040, 1536}, // beyond zeroAheadBytes
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"spsc", "mpsc"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				cfg := RingConfig{Capacity: tt.capacity, MaxRecord: tt.lap1, MPSC: mode == "mpsc"}
+				_, _, g := newTestRing(t, cfg)
+				p, err := g.NewProducer(EndpointConfig{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				c, err := g.NewConsumer(EndpointConfig{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				zero := func(b []byte) { clear(b) }
+				send := func(n int, fill func([]byte)) {
+					t.Helper()
+					b, err := p.Reserve(n)
+					if err != nil {
+						t.Fatalf("Reserve(%d) = %v", n, err)
+					}
+					fill(b)
+					if err := p.Commit(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				recv := func(n int) {
+					t.Helper()
+					b, err := c.TryRead()
+					if err != nil || len(b) != n {
+						t.Fatalf("TryRead() = %d bytes, %v, want %d", len(b), err, n)
+					}
+					c.Release()
+				}
+				// Lap 1: the record at 0 carries, at data offset stale, the header a record of 8
+				// bytes at position capacity+stale would have.
+				stalePos := uint64(tt.capacity + tt.stale)
+				send(tt.lap1, func(b []byte) {
+					clear(b)
+					binary.LittleEndian.PutUint64(b[tt.stale-recHeader:], makeHeader(stalePos, 8, 0))
+				})
+				for range tt.capacity/(tt.lap1+recHeader) - 1 {
+					recv(tt.lap1)
+					send(tt.lap1, zero)
+				}
+				// Lap 2: one record brings the consumer to stalePos. A single producer's consumer
+				// looks as soon as the record is published, before the producer zeroes ahead.
+				recv(tt.lap1)
+				checked := false
+				check := func() {
+					checked = true
+					recv(tt.stale - recHeader)
+					if b, err := c.TryRead(); !errors.Is(err, ErrEmpty) {
+						t.Fatalf("TryRead() at %d = %d bytes, %v, want ErrEmpty: a stale word read as a record", stalePos, len(b), err)
+					}
+				}
+				zeroAheadHook = check
+				send(tt.stale-recHeader, zero)
+				zeroAheadHook = nil
+				if !checked {
+					check()
+				}
+				send(8, func(b []byte) { copy(b, "fresh!!!") })
+				if b, err := c.TryRead(); err != nil || string(b) != "fresh!!!" {
+					t.Fatalf("TryRead() = %q, %v, want %q", b, err, "fresh!!!")
+				}
+			})
+		}
+	}
+}
+
+// TestRingTakeoverUnpublished stops a single producer with three commits of a batch unpublished:
+// their headers are in shared memory, but not the run's first. The consumer never sees them, and
+// the next producer continues where the published records end.
+func TestRingTakeoverUnpublished(t *testing.T) {
+	_, _, g := newTestRing(t, RingConfig{Capacity: 1 << 16})
+	c, err := g.NewConsumer(EndpointConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p, err := g.NewProducer(EndpointConfig{Batch: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range uint64(13) {
+		b, err := p.Reserve(recordLen(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fillRecord(b, i)
+		p.Commit()
+	}
+	if got := consumeAvailable(t, c); got != "0-9" {
+		t.Fatalf("records visible with 3 commits unpublished = %s, want 0-9", got)
+	}
+	atomic.StoreUint32(g.slot(0), 0) // the producer is gone, as Recover leaves a dead one
+	if err := produce(g, EndpointConfig{}, 100, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := consumeAvailable(t, c); got != "100-101" {
+		t.Fatalf("records after the takeover = %s, want 100-101", got)
+	}
+}
+
+// consumeAvailable reads, checks and releases the records available, and returns the range of
+// their sequence numbers as "first-last", or "none".
+func consumeAvailable(t *testing.T, c *Consumer) string {
+	t.Helper()
+	var seq []uint64
+	for {
+		b, err := c.TryRead()
+		if errors.Is(err, ErrEmpty) || errors.Is(err, ErrClosed) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("TryRead() = %v", err)
+		}
+		i := binary.LittleEndian.Uint64(b)
+		if err := checkRecord(b, i); err != nil {
+			t.Fatal(err)
+		}
+		if len(seq) > 0 && i != seq[len(seq)-1]+1 {
+			t.Fatalf("record %d after %d", i, seq[len(seq)-1])
+		}
+		seq = append(seq, i)
+		c.Release()
+	}
+	if len(seq) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d-%d", seq[0], seq[len(seq)-1])
 }
