@@ -16,8 +16,10 @@ import (
 func runPeer(role, arg string) error {
 	args := strings.Split(arg, ",")
 	switch role {
-	case "echo-ring":
+	case "echo-ring": // a named region, or the memfd at fd 3 if the name is empty
 		return echoRing(args[0], args[1])
+	case "echo-cacheline":
+		return echoCacheline(args[0])
 	case "sink-ring": // a named region, or the memfd at fd 3 if the name is empty
 		return sinkRing(args[0], sink)
 	case "sink-ring-batch": // sink-ring reading with ReadBatch
@@ -43,7 +45,7 @@ func waitConfig(mode string) sharedmem.EndpointConfig {
 // echoRing reads each record from the ring at offset 0 and writes it back through the ring at
 // pongOffset, until the parent closes its producer.
 func echoRing(name, mode string) error {
-	r, err := sharedmem.Open(name, sharedmem.Options{})
+	r, err := openRegion(name)
 	if err != nil {
 		return err
 	}
@@ -62,15 +64,7 @@ func echoRing(name, mode string) error {
 // sinkRing consumes records from the ring at offset 0 and stores the count and a checksum in
 // the cells after the ring once the producer closes.
 func sinkRing(name string, sink func(*sharedmem.Ring) (n, sum uint64, err error)) error {
-	var r *sharedmem.Region
-	var err error
-	if name == "" {
-		f := os.NewFile(3, "region")
-		defer f.Close()
-		r, err = sharedmem.FromFile(f, sharedmem.Options{})
-	} else {
-		r, err = sharedmem.Open(name, sharedmem.Options{})
-	}
+	r, err := openRegion(name)
 	if err != nil {
 		return err
 	}
@@ -90,6 +84,16 @@ func sinkRing(name string, sink func(*sharedmem.Ring) (n, sum uint64, err error)
 	cells.Store(1, sum)
 	cells.Store(0, n)
 	return nil
+}
+
+// openRegion opens the named region, or the memfd region at fd 3 if name is empty.
+func openRegion(name string) (*sharedmem.Region, error) {
+	if name != "" {
+		return sharedmem.Open(name, sharedmem.Options{})
+	}
+	f := os.NewFile(3, "region")
+	defer f.Close()
+	return sharedmem.FromFile(f, sharedmem.Options{})
 }
 
 // sink reads every record until the producer closes, copying each one out (it reads every byte,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func ringRoundTrips(b *testing.B, ping, pong *sharedmem.Ring, cfg sharedmem.Endp
 	lat := new(latencies)
 	b.ReportAllocs()
 	for b.Loop() {
-		t0 := time.Now()
+		lat.start()
 		out, err := p.Reserve(msgSize)
 		if err != nil {
 			b.Fatal(err)
@@ -81,23 +82,41 @@ func ringRoundTrips(b *testing.B, ping, pong *sharedmem.Ring, cfg sharedmem.Endp
 		}
 		msg[0] = in[0] + 1
 		c.Release()
-		lat.add(time.Since(t0))
+		lat.stop()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/roundtrip")
 	lat.report(b)
 }
 
 // latencies is a histogram of round-trip times in 10 ns buckets up to 200 µs, so that recording
-// allocates nothing inside the timed loop. On a shared 2-core VM the mean is dominated by the times
-// a peer was descheduled; the median shows the cost of the mechanism itself.
+// allocates nothing inside the timed loop. Round trips are timed in groups of rtGroup: reading the
+// clock costs about 25 ns a call on this kind of VM (time.Now reads two clocks, time.Since one),
+// as much as a third of a spinning round trip, and a group spreads that over 16 round trips. On a
+// shared 2-core VM the mean is dominated by the times a peer was descheduled; the median of the
+// groups shows the cost of the mechanism itself.
 type latencies struct {
 	buckets [20000]uint32
 	over    int
 	n       int
+	i       int
+	t0      time.Time
 }
 
-func (l *latencies) add(d time.Duration) {
-	if i := int(d / 10); i < len(l.buckets) {
+const rtGroup = 16
+
+// start marks the beginning of a round trip.
+func (l *latencies) start() {
+	if l.i%rtGroup == 0 {
+		l.t0 = time.Now()
+	}
+}
+
+// stop marks its end; every rtGroup round trips it records their mean.
+func (l *latencies) stop() {
+	if l.i++; l.i%rtGroup != 0 {
+		return
+	}
+	if i := int(time.Since(l.t0) / rtGroup / 10); i < len(l.buckets) {
 		l.buckets[i]++
 	} else {
 		l.over++
@@ -105,7 +124,7 @@ func (l *latencies) add(d time.Duration) {
 	l.n++
 }
 
-// report adds the median as a metric (including the ~20-30 ns of one time.Now pair).
+// report adds the median of the groups' mean round trip as a metric.
 func (l *latencies) report(b *testing.B) {
 	half := l.n / 2
 	for i, c := range l.buckets {
@@ -119,15 +138,55 @@ func (l *latencies) report(b *testing.B) {
 
 // BenchmarkRoundTrip sends a 64-byte message to a peer and waits for the echo.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, mode := range []string{"spin", "futex", "futex-nopoll"} {
+	for _, mode := range []string{"spin", "spin-memfd", "futex", "futex-nopoll"} {
 		b.Run("process/ring-"+mode, func(b *testing.B) {
-			r, region := createRegion(b, 2*pongOffset)
+			// A named region guards every call against a peer's truncation; a memfd region is
+			// sealed against shrinking and needs no guard.
+			wait, memfd := strings.CutSuffix(mode, "-memfd")
+			var stop func()
+			var r *sharedmem.Region
+			if memfd {
+				var err error
+				if r, err = sharedmem.NewAnonymous(2*pongOffset, sharedmem.Options{}); err != nil {
+					b.Fatal(err)
+				}
+				defer r.Close()
+			} else {
+				r, _ = createRegion(b, 2*pongOffset)
+			}
 			ping, pong := pingPong(b, r)
-			stop := startPeer(b, "echo-ring", region+","+mode)
-			ringRoundTrips(b, ping, pong, waitConfig(mode))
+			if memfd {
+				stop = startPeer(b, "echo-ring", ","+wait, r.File())
+			} else {
+				stop = startPeer(b, "echo-ring", r.Name()+","+wait)
+			}
+			ringRoundTrips(b, ping, pong, waitConfig(wait))
 			stop()
 		})
 	}
+	// The machine's floor: one word each way in its own cache line, the least any shared-memory
+	// round trip can cost (the ring moves a header and 64 bytes each way, in two lines).
+	b.Run("process/cacheline", func(b *testing.B) {
+		r, region := createRegion(b, 4096)
+		cells, err := r.Uint64s(0, pongCell+1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stop := startPeer(b, "echo-cacheline", region)
+		lat := new(latencies)
+		b.ReportAllocs()
+		for i := uint64(1); b.Loop(); i++ {
+			lat.start()
+			cells.Store(0, i)
+			for cells.Load(pongCell) != i {
+			}
+			lat.stop()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/roundtrip")
+		lat.report(b)
+		cells.Store(0, stopCell)
+		stop()
+	})
 	b.Run("process/pipe", func(b *testing.B) {
 		var there, back [2]int
 		if err := unix.Pipe2(there[:], unix.O_CLOEXEC); err != nil {
@@ -184,16 +243,48 @@ func BenchmarkRoundTrip(b *testing.B) {
 		lat := new(latencies)
 		b.ReportAllocs()
 		for b.Loop() {
-			t0 := time.Now()
+			lat.start()
 			there <- msg
 			msg = <-back
-			lat.add(time.Since(t0))
+			lat.stop()
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/roundtrip")
 		lat.report(b)
 		close(there)
 		<-back
 	})
+}
+
+// Cells of the cache-line round trip: the parent writes a sequence number to cell 0, the peer
+// copies it to cell pongCell, 128 bytes away; stopCell ends the peer.
+const (
+	pongCell = 16
+	stopCell = 1<<64 - 1
+)
+
+// echoCacheline copies cell 0 to cell pongCell each time it changes, until it reads stopCell.
+func echoCacheline(name string) error {
+	r, err := openRegion(name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cells, err := r.Uint64s(0, pongCell+1)
+	if err != nil {
+		return err
+	}
+	var last uint64
+	for {
+		v := cells.Load(0)
+		if v == last {
+			continue
+		}
+		if v == stopCell {
+			return nil
+		}
+		cells.Store(pongCell, v)
+		last = v
+	}
 }
 
 // echoRings reads each record from ping and writes it back through pong until ping's producer closes:
@@ -237,14 +328,14 @@ func fdRoundTrips(b *testing.B, out, in int) {
 	lat := new(latencies)
 	b.ReportAllocs()
 	for b.Loop() {
-		t0 := time.Now()
+		lat.start()
 		if _, err := unix.Write(out, msg); err != nil {
 			b.Fatal(err)
 		}
 		if err := readFull(in, msg); err != nil {
 			b.Fatal(err)
 		}
-		lat.add(time.Since(t0))
+		lat.stop()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/roundtrip")
 	lat.report(b)
