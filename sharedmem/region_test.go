@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -189,6 +190,27 @@ func TestTruncatedByPeer(t *testing.T) {
 	if err := r.Check(); err != nil {
 		t.Fatalf("Check() before truncation = %v", err)
 	}
+	// Ring calls restore the goroutine's fault mode, and inside Guard leave it on.
+	send := func() {
+		if b, err := p.Reserve(3); err != nil || copy(b, "abc") != 3 || p.Commit() != nil {
+			t.Fatalf("Reserve+Commit = %v", err)
+		}
+		if b, err := c.Read(); err != nil || string(b) != "abc" || c.Release() != nil {
+			t.Fatalf("Read() = %q, %v", b, err)
+		}
+	}
+	send()
+	if debug.SetPanicOnFault(false) {
+		t.Error("ring calls left fault-to-panic on")
+	}
+	if err := r.Guard(func() {
+		send()
+		if !debug.SetPanicOnFault(true) {
+			t.Error("ring calls inside Guard turned fault-to-panic off")
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	startPeer(t, "truncate", name).wait(t)
 
 	buf := make([]byte, 4096)
@@ -208,6 +230,18 @@ func TestTruncatedByPeer(t *testing.T) {
 	}
 	if _, err := c.TryRead(); !errors.Is(err, ErrTruncated) {
 		t.Errorf("TryRead after truncation = %v, want ErrTruncated", err)
+	}
+	if debug.SetPanicOnFault(false) {
+		t.Error("a ring call left fault-to-panic on for the goroutine")
+	}
+	// Inside Guard the ring leaves the fault to Guard's recover, and leaves the mode on.
+	var readErr error
+	err = r.Guard(func() {
+		_, readErr = c.TryRead()
+		t.Error("TryRead inside Guard returned after a fault")
+	})
+	if !errors.Is(err, ErrTruncated) || readErr != nil {
+		t.Errorf("Guard(TryRead) after truncation = %v (TryRead %v), want ErrTruncated from Guard", err, readErr)
 	}
 	var sum byte
 	err = r.Guard(func() {

@@ -9,15 +9,17 @@ import (
 
 // How a record becomes visible. Records are read in order by following their headers: the
 // consumer loads the header word at its position and takes the record when the word carries the
-// tag of that position. It never reads a separate published position, so a record costs the
-// consumer one cache miss, not two.
+// tag of that position. It never reads a separate published position first, which would cost a
+// cache line transfer between cores per record on top of the record's own lines.
 //
 // A single producer publishes a run of commits (one, or EndpointConfig.Batch, or a ReserveBatch)
 // by writing every header but the first with plain stores, zeroing the word after the run, and
 // then storing the first header atomically. The consumer reaches the other headers only through
 // the first one, so they and their payloads are visible to it; the zeroed word stops it at the
 // run's end until the next run, whatever an earlier lap left there. The producer therefore keeps
-// 8 bytes free after its records (recHeader of slack in every space check).
+// 8 bytes free after its records (recHeader of slack in every space check). It zeroes free space
+// ahead of its records after each commit (zeroAhead), so that the word after a run is usually
+// zero already and the lines of the next records are already its own when a record is on the way.
 //
 // MPSC producers claim space with a compare-and-swap on rTail and store each header atomically
 // after its payload. Claimed but uncommitted space holds whatever the consumer left there, so the

@@ -33,15 +33,17 @@ func (b Batch) Record(i int) []byte {
 // producer that dies while filling a batch exposes none of it. A batch needs a single-producer
 // ring (ErrState on an MPSC ring).
 func (p *Producer) ReserveBatch(n, size int) (b Batch, err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	return p.reserveBatch(n, size, true)
 }
 
 // TryReserveBatch is ReserveBatch that returns ErrFull instead of blocking.
 func (p *Producer) TryReserveBatch(n, size int) (b Batch, err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	return p.reserveBatch(n, size, false)
 }
 
@@ -100,12 +102,13 @@ func (p *Producer) roomFor(start, stride uint64) uint64 {
 }
 
 // CommitBatch publishes the first k records of the reserved batch (0 ≤ k ≤ Len) and gives up the
-// rest. Their headers are written first and the position is published after, with one atomic
-// store, so the consumer sees all k records or none. The k records count as k commits toward
+// rest. The header of the first record is stored last, with one atomic store, and the consumer
+// reaches the others only through it, so it sees all k records or none. The k records count as k commits toward
 // EndpointConfig.Batch: with the default, every CommitBatch publishes.
 func (p *Producer) CommitBatch(k int) (err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	g := p.g
 	if !p.reserved || p.batchN == 0 {
 		return opError("commit batch", g.region.name, detailf(ErrState, "commit batch without reserve batch"))
@@ -149,15 +152,17 @@ func (p *Producer) CommitBatch(k int) (err error) {
 // returns ErrClosed only when no record is left. A corrupt record after some good ones ends the
 // batch with the good ones delivered and the error.
 func (c *Consumer) ReadBatch(fn func(rec []byte) bool) (n int, err error) {
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
+	if guard(&c.cfg) {
+		defer c.g.unguard(&err)
+	}
 	return c.readBatch(fn, true)
 }
 
 // TryReadBatch is ReadBatch that returns ErrEmpty instead of blocking.
 func (c *Consumer) TryReadBatch(fn func(rec []byte) bool) (n int, err error) {
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
+	if guard(&c.cfg) {
+		defer c.g.unguard(&err)
+	}
 	return c.readBatch(fn, false)
 }
 

@@ -89,8 +89,9 @@ func (c *Consumer) TryRead() ([]byte, error) {
 }
 
 func (c *Consumer) readGuarded(wait bool) (b []byte, err error) {
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
+	if guard(&c.cfg) {
+		defer c.g.unguard(&err)
+	}
 	return c.readRecord(wait)
 }
 
@@ -184,8 +185,9 @@ func (c *Consumer) Release() error {
 }
 
 func (c *Consumer) publishGuarded() (err error) {
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
+	if guard(&c.cfg) {
+		defer c.g.unguard(&err)
+	}
 	c.publishHead()
 	return nil
 }
@@ -219,8 +221,9 @@ func (c *Consumer) publishHead() {
 // unpublished records are lost with it; recovery then only frees its slot. Call Recover after Read
 // reports ErrPeerDead, with the other producers stopped.
 func (c *Consumer) Recover() (discarded int64, err error) {
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
+	if guard(&c.cfg) {
+		defer c.g.unguard(&err)
+	}
 	g := c.g
 	for i := range maxProducers {
 		if pid := atomic.LoadUint32(g.slot(i)); pid != 0 && pidAlive(int(pid)) && pid != c.pid {
@@ -258,8 +261,9 @@ func (c *Consumer) Close() (err error) {
 	if c.closed {
 		return nil
 	}
-	old := guard(&c.cfg)
-	defer c.g.unguard(&c.cfg, old, &err)
+	if guard(&c.cfg) {
+		defer c.g.unguard(&err)
+	}
 	c.closed = true
 	c.publishHead()
 	atomic.CompareAndSwapUint32(c.g.u32(rConsPID), c.pid, 0)

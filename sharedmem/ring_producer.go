@@ -118,15 +118,17 @@ func (p *Producer) fastReserve(n int) ([]byte, bool) {
 }
 
 func (p *Producer) slowReserve(n int) (b []byte, err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	return p.reserve(n, true)
 }
 
 // TryReserve is Reserve that returns ErrFull instead of blocking.
 func (p *Producer) TryReserve(n int) (b []byte, err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	return p.reserve(n, false)
 }
 
@@ -266,8 +268,9 @@ func (p *Producer) Commit() error {
 func (p *Producer) Abort() error { return p.commitGuarded(skipFlag) }
 
 func (p *Producer) commitGuarded(flags uint32) (err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	return p.commit(flags)
 }
 
@@ -341,8 +344,9 @@ func (p *Producer) zeroAhead() {
 
 // Flush publishes the records committed since the last publication (single producer with Batch > 1).
 func (p *Producer) Flush() (err error) {
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	if !p.g.mpsc && p.pending > 0 {
 		p.publish()
 	}
@@ -355,8 +359,9 @@ func (p *Producer) Close() (err error) {
 	if p.closed {
 		return nil
 	}
-	old := guard(&p.cfg)
-	defer p.g.unguard(&p.cfg, old, &err)
+	if guard(&p.cfg) {
+		defer p.g.unguard(&err)
+	}
 	if p.batchN > 0 {
 		p.reserved, p.batchN = false, 0 // nothing of it was published
 	}

@@ -58,7 +58,15 @@ func echoRing(name, mode string) error {
 	if err != nil {
 		return err
 	}
-	return echoRings(ping, pong, waitConfig(mode))
+	wait, loopGuard := strings.CutSuffix(mode, "-loopguard")
+	if !loopGuard {
+		return echoRings(ping, pong, waitConfig(wait))
+	}
+	var echoErr error
+	if err := r.Guard(func() { echoErr = echoRings(ping, pong, waitConfig(wait)) }); err != nil {
+		return err
+	}
+	return echoErr
 }
 
 // sinkRing consumes records from the ring at offset 0 and stores the count and a checksum in

@@ -138,11 +138,13 @@ func (l *latencies) report(b *testing.B) {
 
 // BenchmarkRoundTrip sends a 64-byte message to a peer and waits for the echo.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, mode := range []string{"spin", "spin-memfd", "futex", "futex-nopoll"} {
+	for _, mode := range []string{"spin", "spin-loopguard", "spin-memfd", "futex", "futex-nopoll"} {
 		b.Run("process/ring-"+mode, func(b *testing.B) {
-			// A named region guards every call against a peer's truncation; a memfd region is
-			// sealed against shrinking and needs no guard.
+			// A named region guards every call against a peer's truncation, or with -loopguard
+			// runs each side's whole loop inside one Region.Guard; a memfd region is sealed
+			// against shrinking and needs no guard.
 			wait, memfd := strings.CutSuffix(mode, "-memfd")
+			wait, loopGuard := strings.CutSuffix(wait, "-loopguard")
 			var stop func()
 			var r *sharedmem.Region
 			if memfd {
@@ -158,9 +160,15 @@ func BenchmarkRoundTrip(b *testing.B) {
 			if memfd {
 				stop = startPeer(b, "echo-ring", ","+wait, r.File())
 			} else {
-				stop = startPeer(b, "echo-ring", r.Name()+","+wait)
+				stop = startPeer(b, "echo-ring", r.Name()+","+strings.TrimPrefix(mode, "ring-"))
 			}
-			ringRoundTrips(b, ping, pong, waitConfig(wait))
+			if loopGuard {
+				if err := r.Guard(func() { ringRoundTrips(b, ping, pong, waitConfig(wait)) }); err != nil {
+					b.Fatal(err)
+				}
+			} else {
+				ringRoundTrips(b, ping, pong, waitConfig(wait))
+			}
 			stop()
 		})
 	}
