@@ -17,6 +17,7 @@ import (
 
 const (
 	msgSize     = 64      // round-trip message
+	lineMsgSize = 56      // round-trip message that shares one cache line with its 8-byte header
 	pingCap     = 1 << 16 // ring capacity for round trips
 	pongOffset  = 1 << 17 // second ring's offset (≥ RingSize of the first, multiple of 128)
 	streamBatch = 64      // publication batch for small records
@@ -53,7 +54,7 @@ func pingPong(b *testing.B, r *sharedmem.Region) (ping, pong *sharedmem.Ring) {
 }
 
 // ringRoundTrips sends a 64-byte record through ping and waits for it on pong, per iteration.
-func ringRoundTrips(b *testing.B, ping, pong *sharedmem.Ring, cfg sharedmem.EndpointConfig) {
+func ringRoundTrips(b *testing.B, ping, pong *sharedmem.Ring, cfg sharedmem.EndpointConfig, size int) {
 	b.Helper()
 	p, err := ping.NewProducer(cfg)
 	if err != nil {
@@ -65,12 +66,12 @@ func ringRoundTrips(b *testing.B, ping, pong *sharedmem.Ring, cfg sharedmem.Endp
 		b.Fatal(err)
 	}
 	defer c.Close()
-	msg := make([]byte, msgSize)
+	msg := make([]byte, size)
 	lat := new(latencies)
 	b.ReportAllocs()
 	for b.Loop() {
 		lat.start()
-		out, err := p.Reserve(msgSize)
+		out, err := p.Reserve(size)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -138,12 +139,19 @@ func (l *latencies) report(b *testing.B) {
 
 // BenchmarkRoundTrip sends a 64-byte message to a peer and waits for the echo.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, mode := range []string{"spin", "spin-loopguard", "spin-memfd", "futex", "futex-nopoll"} {
+	for _, mode := range []string{"spin", "spin-loopguard", "spin-memfd", "spin-memfd-56B", "futex", "futex-nopoll"} {
 		b.Run("process/ring-"+mode, func(b *testing.B) {
 			// A named region guards every call against a peer's truncation, or with -loopguard
 			// runs each side's whole loop inside one Region.Guard; a memfd region is sealed
-			// against shrinking and needs no guard.
-			wait, memfd := strings.CutSuffix(mode, "-memfd")
+			// against shrinking and needs no guard. A 64-byte record and its header span two
+			// cache lines; a 56-byte one fits in one (the ring's lines are 64-byte aligned and
+			// every record takes 64 bytes).
+			size := msgSize
+			wait, small := strings.CutSuffix(mode, "-56B")
+			if small {
+				size = lineMsgSize
+			}
+			wait, memfd := strings.CutSuffix(wait, "-memfd")
 			wait, loopGuard := strings.CutSuffix(wait, "-loopguard")
 			var stop func()
 			var r *sharedmem.Region
@@ -160,14 +168,14 @@ func BenchmarkRoundTrip(b *testing.B) {
 			if memfd {
 				stop = startPeer(b, "echo-ring", ","+wait, r.File())
 			} else {
-				stop = startPeer(b, "echo-ring", r.Name()+","+strings.TrimPrefix(mode, "ring-"))
+				stop = startPeer(b, "echo-ring", r.Name()+","+mode)
 			}
 			if loopGuard {
-				if err := r.Guard(func() { ringRoundTrips(b, ping, pong, waitConfig(wait)) }); err != nil {
+				if err := r.Guard(func() { ringRoundTrips(b, ping, pong, waitConfig(wait), size) }); err != nil {
 					b.Fatal(err)
 				}
 			} else {
-				ringRoundTrips(b, ping, pong, waitConfig(wait))
+				ringRoundTrips(b, ping, pong, waitConfig(wait), size)
 			}
 			stop()
 		})
@@ -234,7 +242,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		ping, pong := pingPong(b, r)
 		done := make(chan error, 1)
 		go func() { done <- echoRings(ping, pong, waitConfig("spin")) }()
-		ringRoundTrips(b, ping, pong, waitConfig("spin"))
+		ringRoundTrips(b, ping, pong, waitConfig("spin"), msgSize)
 		if err := <-done; err != nil {
 			b.Fatal(err)
 		}
