@@ -76,21 +76,23 @@
 //
 // # Overhead
 //
-// Measured on a shared 2-vCPU VM under heavy load (benchmarks/sharedmem, medians of 6 runs):
-// a futex round trip between two processes takes 5.9µs with EndpointConfig.Poll < 0 and 7.8µs
-// with the default 100ms poll timer, against 6.6µs for a pipe and 12.7µs for a Unix socket. A
-// spinning round trip takes well under a microsecond while both processes own a core and
-// collapses to the scheduler's time slice when they do not: spin (SpinForever) only on
-// dedicated cores. For 64 KiB records the ring costs no more than the two copies it replaces;
-// a 64-byte record costs tens of nanoseconds for Reserve, Commit, Read and Release together.
-// The per-call fault guard of a named region doubles that; memfd regions are sealed and skip it.
+// Measured on a 2-vCPU VM with nothing else running (benchmarks/sharedmem, medians of 8 interleaved
+// runs): a 64-byte round trip between two processes takes 215ns spinning (SpinForever) in a memfd
+// region, 225ns in a named region whose loop runs inside Region.Guard and 255ns with the guard
+// per call, against 125ns for one word bounced between two cache lines: the record and its header
+// span two lines. A 56-byte record shares one line with its header: 190ns. Sleeping on a futex
+// with EndpointConfig.Poll < 0 the round trip takes 5.5µs (7.0µs with the default 100ms poll
+// timer), against 6.2µs for a pipe and 11.8µs for a Unix socket. Spinning holds only while both
+// processes own a core; when they do not, a round trip collapses to the scheduler's time slice:
+// spin only on dedicated cores. 64 KiB records stream at about two thirds of an in-process copy.
 //
-// Batches cut the bookkeeping: 64-byte records cost 15-18ns each through ReserveBatch,
-// CommitBatch and ReadBatch in one goroutine (both sides, one copy in and one out), against 38-40ns
-// through the single-record calls. Streaming between two processes, batches of 256 reached a
-// median of 105-109M records/s (7 GB/s) while the machine's load average was about 2, against
-// 23-37M single. At a load average of 5-8 they fell to 21-22M: the two sides then share about one
-// core, and moving the records' cache lines between cores costs more than the ring's bookkeeping.
+// Batches cut the bookkeeping: 64-byte records cost 13-14ns each through ReserveBatch,
+// CommitBatch and ReadBatch in one goroutine (both sides, one copy in and one out), against 28ns
+// through the single-record calls (47ns with a guard per call). Streaming between two processes,
+// batches of 256 reached a median of 100-111M records/s (6-7 GB/s) on an idle machine, against
+// 28-36M single. At a load average of 5-8 they fell to about 21M: the two sides then share about
+// one core, and moving the records' cache lines between cores costs more than the ring's
+// bookkeeping.
 //
 // # Platforms
 //
