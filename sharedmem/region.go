@@ -136,8 +136,8 @@ func (r *Region) Check() error {
 // Guard runs fn and turns a memory fault inside this region (another process truncated the file)
 // into an error wrapping ErrTruncated instead of a crash. Faults outside the region are re-raised.
 // Wrap loops that read records or touch Bytes directly when the peer cannot be trusted; the copy
-// methods (ReadAt, WriteAt) and the ring guard themselves. Ring calls inside fn skip their own
-// guard, so a hot loop of Read or Commit inside one Guard pays for one guard, not one per call.
+// methods (ReadAt, WriteAt) and the ring guard themselves. A hot loop over a ring can run inside
+// one Guard with EndpointConfig.Unguarded endpoints: one guard per loop instead of one per call.
 func (r *Region) Guard(fn func()) (err error) {
 	if r.closed.Load() {
 		return opError("access", r.name, ErrClosed)

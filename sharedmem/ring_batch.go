@@ -33,17 +33,15 @@ func (b Batch) Record(i int) []byte {
 // producer that dies while filling a batch exposes none of it. A batch needs a single-producer
 // ring (ErrState on an MPSC ring).
 func (p *Producer) ReserveBatch(n, size int) (b Batch, err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	return p.reserveBatch(n, size, true)
 }
 
 // TryReserveBatch is ReserveBatch that returns ErrFull instead of blocking.
 func (p *Producer) TryReserveBatch(n, size int) (b Batch, err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	return p.reserveBatch(n, size, false)
 }
 
@@ -106,9 +104,8 @@ func (p *Producer) roomFor(start, stride uint64) uint64 {
 // reaches the others only through it, so it sees all k records or none. The k records count as k commits toward
 // EndpointConfig.Batch: with the default, every CommitBatch publishes.
 func (p *Producer) CommitBatch(k int) (err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	g := p.g
 	if !p.reserved || p.batchN == 0 {
 		return opError("commit batch", g.region.name, detailf(ErrState, "commit batch without reserve batch"))
@@ -116,8 +113,10 @@ func (p *Producer) CommitBatch(k int) (err error) {
 	if k < 0 || k > p.batchN {
 		return opError("commit batch", g.region.name, detailf(ErrInvalidConfig, "commit of %d records of a batch of %d", k, p.batchN))
 	}
+	given := k < p.batchN
 	p.reserved, p.batchN = false, 0
 	if k == 0 {
+		p.giveUp()
 		return nil
 	}
 	p.putPadding()
@@ -138,6 +137,9 @@ func (p *Producer) CommitBatch(k int) (err error) {
 		beat(g.u64(rProdBeat))
 	}
 	p.tail = pos
+	if given {
+		p.giveUp()
+	}
 	if p.pending += k; p.pending >= p.cfg.Batch || atomic.LoadUint32(g.u32(rConsWaiting)) != 0 {
 		p.publish()
 	}
@@ -152,17 +154,15 @@ func (p *Producer) CommitBatch(k int) (err error) {
 // returns ErrClosed only when no record is left. A corrupt record after some good ones ends the
 // batch with the good ones delivered and the error.
 func (c *Consumer) ReadBatch(fn func(rec []byte) bool) (n int, err error) {
-	if guard(&c.cfg) {
-		defer c.g.unguard(&err)
-	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
 	return c.readBatch(fn, true)
 }
 
 // TryReadBatch is ReadBatch that returns ErrEmpty instead of blocking.
 func (c *Consumer) TryReadBatch(fn func(rec []byte) bool) (n int, err error) {
-	if guard(&c.cfg) {
-		defer c.g.unguard(&err)
-	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
 	return c.readBatch(fn, false)
 }
 
@@ -185,6 +185,7 @@ func (c *Consumer) readBatch(fn func([]byte) bool, wait bool) (int, error) {
 			return 0, opError("read batch", g.region.name, ErrClosed)
 		}
 		if !wait {
+			c.publishHead() // a producer may wait for what was released
 			return 0, opError("read batch", g.region.name, ErrEmpty)
 		}
 		c.publishHead()

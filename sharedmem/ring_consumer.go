@@ -89,9 +89,8 @@ func (c *Consumer) TryRead() ([]byte, error) {
 }
 
 func (c *Consumer) readGuarded(wait bool) (b []byte, err error) {
-	if guard(&c.cfg) {
-		defer c.g.unguard(&err)
-	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
 	return c.readRecord(wait)
 }
 
@@ -115,6 +114,7 @@ func (c *Consumer) readRecord(wait bool) ([]byte, error) {
 			return nil, opError("read", g.region.name, ErrClosed)
 		}
 		if !wait {
+			c.publishHead() // a producer may wait for what was released
 			return nil, opError("read", g.region.name, ErrEmpty)
 		}
 		c.publishHead() // producers can only reuse what they see released
@@ -170,8 +170,8 @@ func (c *Consumer) peerGone() error {
 
 // Release frees every record returned by Read so far; their slices become invalid. Positions are
 // published to producers in batches (a quarter of the capacity), at once if a producer waited for
-// room when Read returned the record, and before Read blocks. A Release that publishes nothing
-// touches no shared memory.
+// room when Read returned the record, before Read blocks and when TryRead finds the ring empty. A
+// Release that publishes nothing touches no shared memory.
 func (c *Consumer) Release() error {
 	c.head = c.read
 	if c.head-c.pubHead < c.g.capacity/4 && !c.prodWaits {
@@ -185,9 +185,8 @@ func (c *Consumer) Release() error {
 }
 
 func (c *Consumer) publishGuarded() (err error) {
-	if guard(&c.cfg) {
-		defer c.g.unguard(&err)
-	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
 	c.publishHead()
 	return nil
 }
@@ -221,9 +220,8 @@ func (c *Consumer) publishHead() {
 // unpublished records are lost with it; recovery then only frees its slot. Call Recover after Read
 // reports ErrPeerDead, with the other producers stopped.
 func (c *Consumer) Recover() (discarded int64, err error) {
-	if guard(&c.cfg) {
-		defer c.g.unguard(&err)
-	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
 	g := c.g
 	for i := range maxProducers {
 		if pid := atomic.LoadUint32(g.slot(i)); pid != 0 && pidAlive(int(pid)) && pid != c.pid {
@@ -261,9 +259,8 @@ func (c *Consumer) Close() (err error) {
 	if c.closed {
 		return nil
 	}
-	if guard(&c.cfg) {
-		defer c.g.unguard(&err)
-	}
+	old := guard(&c.cfg)
+	defer c.g.unguard(&c.cfg, old, &err)
 	c.closed = true
 	c.publishHead()
 	atomic.CompareAndSwapUint32(c.g.u32(rConsPID), c.pid, 0)

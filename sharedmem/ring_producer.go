@@ -118,17 +118,15 @@ func (p *Producer) fastReserve(n int) ([]byte, bool) {
 }
 
 func (p *Producer) slowReserve(n int) (b []byte, err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	return p.reserve(n, true)
 }
 
 // TryReserve is Reserve that returns ErrFull instead of blocking.
 func (p *Producer) TryReserve(n int) (b []byte, err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	return p.reserve(n, false)
 }
 
@@ -268,9 +266,8 @@ func (p *Producer) Commit() error {
 func (p *Producer) Abort() error { return p.commitGuarded(skipFlag) }
 
 func (p *Producer) commitGuarded(flags uint32) (err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	return p.commit(flags)
 }
 
@@ -342,11 +339,17 @@ func (p *Producer) zeroAhead() {
 	}
 }
 
+// giveUp is called when reserved space beyond the tail is given up (part of a batch, or a whole
+// one): the caller may have written there, so the space ahead of the tail is no longer known to
+// be zero, and the next publication must zero the word after its run.
+func (p *Producer) giveUp() {
+	p.zeroed = min(p.zeroed, p.tail)
+}
+
 // Flush publishes the records committed since the last publication (single producer with Batch > 1).
 func (p *Producer) Flush() (err error) {
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	if !p.g.mpsc && p.pending > 0 {
 		p.publish()
 	}
@@ -359,11 +362,11 @@ func (p *Producer) Close() (err error) {
 	if p.closed {
 		return nil
 	}
-	if guard(&p.cfg) {
-		defer p.g.unguard(&err)
-	}
+	old := guard(&p.cfg)
+	defer p.g.unguard(&p.cfg, old, &err)
 	if p.batchN > 0 {
 		p.reserved, p.batchN = false, 0 // nothing of it was published
+		p.giveUp()
 	}
 	if p.reserved {
 		p.commit(skipFlag)

@@ -34,12 +34,11 @@ type EndpointConfig struct {
 	// Close). Zero or one publishes every commit. With Batch > 1 call Flush when you stop
 	// producing, or the last records stay invisible. MPSC producers always commit one by one.
 	Batch int
-	// Unguarded skips debug.SetPanicOnFault around each call that touches shared memory. A peer
-	// truncating the region then kills this process with SIGBUS, unless the caller runs its loop
-	// inside Region.Guard. Inside Region.Guard a guarded endpoint costs about as little: each
-	// call finds fault-to-panic on already and leaves the recovery to Guard (about 2ns a call
-	// instead of 8ns). Endpoints in a sealed region (Region.Sealed) are always unguarded:
-	// nothing can truncate it.
+	// Unguarded skips debug.SetPanicOnFault and a deferred recover around each call that touches
+	// shared memory (about 8ns a call). A peer truncating the region then kills this process with
+	// SIGBUS, unless the caller runs its loop inside this region's Region.Guard: one guard per
+	// loop instead of one per call. Endpoints in a sealed region (Region.Sealed) are always
+	// unguarded: nothing can truncate it.
 	Unguarded bool
 }
 
@@ -134,17 +133,23 @@ type Stats struct {
 	Wakes   uint64 // futex wake system calls made for the peer
 }
 
-// guard turns on fault-to-panic for the calling goroutine and reports whether the caller must
-// defer unguard. It need not for an unguarded endpoint, nor when fault-to-panic was on already:
-// inside Region.Guard, whose recover turns a fault into an error for the whole loop, a call then
-// costs one flag store instead of a deferred recover.
+// guard turns on fault-to-panic for the calling goroutine unless the endpoint is unguarded; the
+// returned value goes to unguard in a defer. Every guarded call recovers its own fault, even when
+// the mode was on already: the goroutine may be inside another region's Guard (a relay from one
+// ring to another), where that Guard would not recognise this region's fault.
 func guard(cfg *EndpointConfig) bool {
-	return !cfg.Unguarded && !debug.SetPanicOnFault(true)
+	if cfg.Unguarded {
+		return false
+	}
+	return debug.SetPanicOnFault(true)
 }
 
-// unguard turns fault-to-panic off again and turns a fault inside the region into *err.
-func (g *Ring) unguard(err *error) {
-	debug.SetPanicOnFault(false)
+// unguard restores the fault mode and turns a fault inside the region into *err.
+func (g *Ring) unguard(cfg *EndpointConfig, old bool, err *error) {
+	if cfg.Unguarded {
+		return
+	}
+	debug.SetPanicOnFault(old)
 	if v := recover(); v != nil {
 		*err = g.region.fault(v)
 	}

@@ -62,8 +62,10 @@ func echoRing(name, mode string) error {
 	if !loopGuard {
 		return echoRings(ping, pong, waitConfig(wait))
 	}
+	cfg := waitConfig(wait)
+	cfg.Unguarded = true // the whole loop runs inside one Guard
 	var echoErr error
-	if err := r.Guard(func() { echoErr = echoRings(ping, pong, waitConfig(wait)) }); err != nil {
+	if err := r.Guard(func() { echoErr = echoRings(ping, pong, cfg) }); err != nil {
 		return err
 	}
 	return echoErr
