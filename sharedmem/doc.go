@@ -76,15 +76,16 @@
 //
 // # Overhead
 //
-// Measured on a 2-vCPU VM with nothing else running (benchmarks/sharedmem, medians of 8 interleaved
-// runs): a 64-byte round trip between two processes takes 215ns spinning (SpinForever) in a memfd
-// region, 225ns in a named region whose loop runs inside Region.Guard and 255ns with the guard
-// per call, against 125ns for one word bounced between two cache lines: the record and its header
-// span two lines. A 56-byte record shares one line with its header: 190ns. Sleeping on a futex
-// with EndpointConfig.Poll < 0 the round trip takes 5.5µs (7.0µs with the default 100ms poll
-// timer), against 6.2µs for a pipe and 11.8µs for a Unix socket. Spinning holds only while both
-// processes own a core; when they do not, a round trip collapses to the scheduler's time slice:
-// spin only on dedicated cores. 64 KiB records stream at about two thirds of an in-process copy.
+// Measured on a 2-vCPU VM with nothing else running (benchmarks/sharedmem, medians of 16
+// interleaved runs): a 64-byte round trip between two processes takes 220ns spinning (SpinForever)
+// in a memfd region, 235ns in a named region whose loop runs inside Region.Guard with Unguarded
+// endpoints and 265ns with the guard per call, against 125ns for one word bounced between two
+// cache lines: the record and its header span two lines. A 56-byte record shares one line with its
+// header: 185ns. Sleeping on a futex with EndpointConfig.Poll < 0 the round trip takes 6.3µs
+// (7.7µs with the default 100ms poll timer), against 6.6µs for a pipe and 11.9µs for a Unix
+// socket. Spinning holds only while both processes own a core; when they do not, a round trip
+// collapses to the scheduler's time slice: spin only on dedicated cores. 64 KiB records stream at
+// about two thirds of an in-process copy.
 //
 // Batches cut the bookkeeping: 64-byte records cost 13-14ns each through ReserveBatch,
 // CommitBatch and ReadBatch in one goroutine (both sides, one copy in and one out), against 28ns
