@@ -150,7 +150,7 @@ func kindList() string {
 
 // isTerminal reports whether w is a character device (a terminal), without reading the environment.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) }) // an *os.File, or main's pipeWriter
 	if !ok {
 		return false
 	}

@@ -9,16 +9,39 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	// SIGPIPE too: "hotpath bench … | head" then stops like an interrupt and still removes its
-	// temporary worktree, instead of being killed by the first write after head exits.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(ctx)
+	// A write to a closed stdout or stderr ("hotpath bench … | head") stops the command like an
+	// interrupt, so that it still removes what it created. SIGPIPE is taken only so that it does
+	// not kill the process at that write; a broken socket elsewhere stays an ordinary error.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	stdout, stderr := &pipeWriter{os.Stdout, cancel}, &pipeWriter{os.Stderr, cancel}
+	err := run(ctx, os.Args[1:], stdout, stderr)
+	cancel()
 	stop()
-	os.Exit(report(err, os.Stderr))
+	os.Exit(report(err, stderr))
 }
+
+// pipeWriter is a standard stream that cancels the command when its reader has gone away. It has
+// only Write and Stat (for isTerminal), so that every write goes through the check.
+type pipeWriter struct {
+	f      *os.File
+	cancel context.CancelFunc
+}
+
+func (w *pipeWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if errors.Is(err, syscall.EPIPE) {
+		w.cancel()
+	}
+	return n, err
+}
+
+func (w *pipeWriter) Stat() (os.FileInfo, error) { return w.f.Stat() }
