@@ -247,6 +247,22 @@ func (g *Ring) ConsumerInfo() PeerInfo {
 
 func (g *Ring) slot(i int) *uint32 { return g.u32(rProdSlots + uintptr(4*i)) }
 
+// producersAttached reports whether any producer slot is taken.
+func (g *Ring) producersAttached() bool {
+	for i := range maxProducers {
+		if atomic.LoadUint32(g.slot(i)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// closed reports whether the last producer closed the ring: the flag is set and no producer is
+// attached (one attaching while the last one closes may briefly leave the flag set).
+func (g *Ring) closed() bool {
+	return atomic.LoadUint32(g.u32(rClosed)) != 0 && !g.producersAttached()
+}
+
 // deadProducer returns the pid of a registered producer that no longer runs, or 0.
 func (g *Ring) deadProducer() int {
 	for i := range maxProducers {

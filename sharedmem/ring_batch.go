@@ -76,6 +76,9 @@ func (p *Producer) reserveBatch(n, size int, wait bool) (Batch, error) {
 		}
 		if k == 0 {
 			if !wait {
+				if p.pending > 0 {
+					p.publish() // the consumer can only free what it sees
+				}
 				return Batch{}, opError("reserve batch", g.region.name, ErrFull)
 			}
 			p.want = start - pos + stride
@@ -177,7 +180,7 @@ func (c *Consumer) readBatch(fn func([]byte) bool, wait bool) (int, error) {
 			c.release()
 			return n, err
 		}
-		if atomic.LoadUint32(g.u32(rClosed)) != 0 {
+		if g.closed() {
 			if n, err := c.walk(fn); n > 0 || err != nil {
 				c.release()
 				return n, err
@@ -230,6 +233,9 @@ func (c *Consumer) walk(fn func([]byte) bool) (int, error) {
 		rec := pos
 		pos += step
 		if kind != recData {
+			if n == 0 && !c.held {
+				c.read, c.head = pos, pos // padding and aborted records need no Release
+			}
 			continue
 		}
 		n++

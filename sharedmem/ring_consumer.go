@@ -17,6 +17,7 @@ type Consumer struct {
 	read      uint64 // position of the next record to read
 	closed    bool
 	prodWaits bool // a producer waited for room when Read last looked: Release publishes at once
+	held      bool // Read returned a record that is not released yet
 	stats     Stats
 	err       error // attach result, carried out of Guard
 }
@@ -107,7 +108,7 @@ func (c *Consumer) readRecord(wait bool) ([]byte, error) {
 		if ok || err != nil {
 			return b, err
 		}
-		if atomic.LoadUint32(g.u32(rClosed)) != 0 {
+		if g.closed() {
 			if b, ok, err := c.next(); ok || err != nil {
 				return b, err
 			}
@@ -142,7 +143,11 @@ func (c *Consumer) next() ([]byte, bool, error) {
 		c.read += size
 		if kind == recData {
 			c.stats.Records++
+			c.held = true
 			return g.payload(pos, n)[:n:n], true, nil
+		}
+		if !c.held {
+			c.head = c.read // padding and aborted records need no Release
 		}
 	}
 }
@@ -152,7 +157,7 @@ func (c *Consumer) corrupt(format string, args ...any) error {
 }
 
 func (c *Consumer) ready() (bool, error) {
-	if atomic.LoadUint32(c.g.u32(rClosed)) != 0 {
+	if c.g.closed() {
 		return true, nil // let readRecord drain and report ErrClosed
 	}
 	g := c.g
@@ -173,7 +178,7 @@ func (c *Consumer) peerGone() error {
 // room when Read returned the record, before Read blocks and when TryRead finds the ring empty. A
 // Release that publishes nothing touches no shared memory.
 func (c *Consumer) Release() error {
-	c.head = c.read
+	c.head, c.held = c.read, false
 	if c.head-c.pubHead < c.g.capacity/4 && !c.prodWaits {
 		return nil
 	}
@@ -192,7 +197,7 @@ func (c *Consumer) publishGuarded() (err error) {
 }
 
 func (c *Consumer) release() {
-	c.head = c.read
+	c.head, c.held = c.read, false
 	if c.head-c.pubHead >= c.g.capacity/4 || atomic.LoadUint32(c.g.u32(rProdWaiting)) != 0 {
 		c.publishHead()
 	}
@@ -224,7 +229,7 @@ func (c *Consumer) Recover() (discarded int64, err error) {
 	defer c.g.unguard(&c.cfg, old, &err)
 	g := c.g
 	for i := range maxProducers {
-		if pid := atomic.LoadUint32(g.slot(i)); pid != 0 && pidAlive(int(pid)) && pid != c.pid {
+		if pid := atomic.LoadUint32(g.slot(i)); pid != 0 && pidAlive(int(pid)) {
 			return 0, opError("recover", g.region.name, detailf(ErrState, "producer pid %d is alive", pid))
 		}
 	}

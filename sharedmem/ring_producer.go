@@ -158,6 +158,9 @@ func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
 			}
 			if !ok {
 				if !wait {
+					if p.pending > 0 {
+						p.publish() // the consumer can only free what it sees
+					}
 					return nil, opError("reserve", g.region.name, ErrFull)
 				}
 				p.want = total
@@ -377,12 +380,15 @@ func (p *Producer) Close() (err error) {
 	p.closed = true
 	g := p.g
 	atomic.CompareAndSwapUint32(g.slot(p.slot), p.pid, 0)
-	for i := range maxProducers {
-		if atomic.LoadUint32(g.slot(i)) != 0 {
-			return nil
-		}
+	if g.producersAttached() {
+		return nil
 	}
 	atomic.StoreUint32(g.u32(rClosed), 1)
+	// A producer attaching meanwhile stores rClosed = 0 after taking its slot; if it took the
+	// slot before this store, undo it here (the consumer also checks the slots, see closed).
+	if g.producersAttached() {
+		atomic.StoreUint32(g.u32(rClosed), 0)
+	}
 	atomic.AddUint32(g.u32(rDataSeq), 1)
 	futexWake(g.u32(rDataSeq), 1)
 	return nil
