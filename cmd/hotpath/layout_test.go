@@ -130,8 +130,11 @@ func TestLayoutProfile(t *testing.T) {
 	if len(rep.Structs) != 2 {
 		t.Fatalf("layout -profile structs = %+v, want Event and Rare", rep.Structs)
 	}
-	if s := rep.Structs[0]; s.Name != "Event" || s.Objects != 20000 || s.Score != 20000*8 {
-		t.Errorf("first = %+v, want Event with 20000 objects saving %d bytes", s, 20000*8)
+	// The runtime now and then charges one map literal's allocations (4 objects) from the next
+	// line to the &Event line: 2 runs in 26 on go1.26.8 gave 20004. The count may run over by that
+	// much, never under, and the score must follow the count.
+	if s := rep.Structs[0]; s.Name != "Event" || s.Objects < 20000 || s.Objects > 20000+8 || s.Score != s.Objects*8 {
+		t.Errorf("first = %+v, want Event with 20000 objects (at most 8 more) saving 8 bytes each", s)
 	}
 	if s := rep.Structs[1]; s.Name != "Rare" || s.Objects != 1 || s.Score != 8 {
 		t.Errorf("second = %+v, want Rare with 1 object saving 8 bytes", s)
