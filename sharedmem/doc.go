@@ -24,9 +24,13 @@
 // If another process truncates the file, touching the lost pages raises SIGBUS, which kills a Go
 // program by default. ReadAt, WriteAt, the ring's methods and Guard run with
 // debug.SetPanicOnFault and report ErrTruncated instead; Check compares the file's size with the
-// mapping. Code that touches Bytes or a ring record directly can run inside Guard. A memfd region
-// is sealed against shrinking (Region.Sealed): nobody can truncate it, and its rings skip the
-// guard.
+// mapping. The package cannot guard the caller's own code: filling a slice from Reserve, reading
+// one from Read, or touching Bytes or a view faults in the caller. When a peer might truncate a
+// named region, run that code inside Guard. A memfd region is sealed against shrinking
+// (Region.Sealed): nobody can truncate it, and its rings skip the guard.
+//
+// Close releases the shared memory but leaves private zero pages at its addresses, so a slice or
+// view used after Close reads zeros instead of crashing; ring calls return ErrClosed.
 //
 // # Atomic views
 //
@@ -58,7 +62,12 @@
 // exposes a torn record. Each side records its pid and a heartbeat: Read reports ErrPeerDead when
 // a producer died, and Consumer.Recover clears what it left. Every position and length read from
 // shared memory is checked before use; an impossible one is ErrCorrupt, never an out-of-bounds
-// access.
+// access. A single producer that stops on a full ring or closes leaves its position in shared
+// memory, so a record header another process zeroed below it is ErrCorrupt too, not a wait for
+// a record that never comes. (Garbage that decodes as a valid record is delivered: the ring
+// checks structure, not content.) A consumer that closes makes a producer waiting for room
+// return ErrClosed. On an MPSC ring, producers claim space before writing it, so a missing
+// header looks like a slow producer and the consumer waits for it.
 //
 // # Batches
 //

@@ -23,7 +23,11 @@ var (
 	// ErrTruncated reports that the region's file is now shorter than its mapping: another
 	// process truncated it. The access that noticed it did not complete.
 	ErrTruncated = errors.New("region truncated")
-	// ErrClosed reports use of a closed region or a ring whose peer closed it.
+	// ErrClosed reports use of a closed region, ring endpoint or ring: a Read on a ring whose
+	// producers all closed it (once drained), a Reserve blocked on a ring whose consumer closed
+	// it, and any ring call after Region.Close. A ring closed by its producers reopens when a
+	// producer attaches again: on an MPSC ring whose producers come and go, ErrClosed from Read
+	// means "no producer now", not "no producer ever again".
 	ErrClosed = errors.New("closed")
 	// ErrCorrupt reports a ring position or record length read from shared memory that cannot be
 	// valid: the peer is buggy or hostile. The ring must be recovered or recreated.
@@ -36,16 +40,16 @@ var (
 	ErrFull = errors.New("ring full")
 	// ErrPeerDead reports that the process at the other end of a ring exited without closing it.
 	ErrPeerDead = errors.New("peer process is dead")
-	// ErrTimeout is returned by Wait when the timeout passed without a notification.
-	ErrTimeout = errors.New("timeout")
 	// ErrState reports a call out of order, such as Commit without Reserve.
 	ErrState = errors.New("call out of order")
 	// ErrUnsupported reports a feature this platform lacks (named regions outside Linux).
 	ErrUnsupported = errors.New("unsupported on this platform")
 )
 
-// detailError wraps a sentinel but prints only its detail, so messages read
+// detailError wraps a sentinel and prints its detail, so messages read
 // `sharedmem: open "orders": layout version 3, want 2` while errors.Is still matches the sentinel.
+// Where the detail alone would not say what went wrong (a pid, a position), the sentinel's text
+// comes first: `sharedmem: reserve "orders": peer process is dead: consumer pid 1573`.
 type detailError struct {
 	sentinel error
 	msg      string
@@ -55,7 +59,12 @@ func (e *detailError) Error() string { return e.msg }
 func (e *detailError) Unwrap() error { return e.sentinel }
 
 func detailf(sentinel error, format string, args ...any) error {
-	return &detailError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	switch sentinel {
+	case ErrCorrupt, ErrPeerDead, ErrTruncated:
+		msg = sentinel.Error() + ": " + msg
+	}
+	return &detailError{sentinel: sentinel, msg: msg}
 }
 
 // opError prefixes err with the package, the action and the region name.

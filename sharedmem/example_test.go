@@ -1,9 +1,11 @@
 package sharedmem_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/hotpath-dev/hotpath/sharedmem"
 )
@@ -124,7 +126,9 @@ func ExampleOpen() {
 	defer sharedmem.Remove(name)
 	defer r.Close()
 	_, err = sharedmem.Open(name, sharedmem.Options{Version: 2})
-	fmt.Println(err != nil)
+	fmt.Println(errors.Is(err, sharedmem.ErrBadHeader))
+	fmt.Println(strings.Replace(err.Error(), name, "orders", 1)) // the name varies by process
 	// Output:
 	// true
+	// sharedmem: open "orders": layout version 3, want 2
 }

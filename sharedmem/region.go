@@ -25,8 +25,8 @@ type Options struct {
 // Region is a mapping of shared memory: a named file under /dev/shm, or an anonymous memfd. Its
 // first HeaderSize bytes hold the header; Bytes returns the rest.
 //
-// A Region is safe for concurrent use. Close unmaps it: slices and views taken from it must not be
-// used after Close.
+// A Region is safe for concurrent use. After Close its rings return ErrClosed; slices and views
+// taken from it no longer share anything (see Close).
 type Region struct {
 	name      string
 	mem       []byte // the whole mapping, header included
@@ -93,8 +93,13 @@ func (r *Region) File() *os.File { return r.file }
 // the seal. Rings in a sealed region skip the per-call fault guard. Named regions cannot be sealed.
 func (r *Region) Sealed() bool { return r.sealed }
 
-// Close unmaps the region and closes its file when the region opened it. It does not remove a named
-// region: call Remove. Close is idempotent.
+// Close releases the region's shared memory and closes its file when the region opened it. It
+// does not remove a named region: call Remove. Close is idempotent.
+//
+// The address range stays mapped, to private zero pages that no other process sees, so that a
+// slice or view still held after Close reads zeros and writes nowhere instead of crashing the
+// process; the range (not memory: untouched pages cost none) is returned when the process exits.
+// Ring endpoints and the Ring's methods return ErrClosed after Close.
 func (r *Region) Close() error {
 	if r.closed.Swap(true) {
 		return nil
@@ -174,8 +179,8 @@ func (r *Region) fault(v any) error {
 // ReadAt copies data bytes [off, off+len(p)) into p. A truncation by another process becomes an
 // error wrapping ErrTruncated.
 func (r *Region) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off > int64(r.Len()) || int64(len(p)) > int64(r.Len())-off {
-		return 0, opError("read", r.name, detailf(ErrInvalidConfig, "range [%d, %d) outside %d data bytes", off, off+int64(len(p)), r.Len()))
+	if err := r.checkRange(len(p), off); err != nil {
+		return 0, opError("read", r.name, err)
 	}
 	err := r.Guard(func() { copy(p, r.Bytes()[off:]) })
 	if err != nil {
@@ -187,14 +192,21 @@ func (r *Region) ReadAt(p []byte, off int64) (int, error) {
 // WriteAt copies p into data bytes [off, off+len(p)). A truncation by another process becomes an
 // error wrapping ErrTruncated.
 func (r *Region) WriteAt(p []byte, off int64) (int, error) {
-	if off < 0 || off > int64(r.Len()) || int64(len(p)) > int64(r.Len())-off {
-		return 0, opError("write", r.name, detailf(ErrInvalidConfig, "range [%d, %d) outside %d data bytes", off, off+int64(len(p)), r.Len()))
+	if err := r.checkRange(len(p), off); err != nil {
+		return 0, opError("write", r.name, err)
 	}
 	err := r.Guard(func() { copy(r.Bytes()[off:], p) })
 	if err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+func (r *Region) checkRange(n int, off int64) error {
+	if off < 0 || off > int64(r.Len()) || int64(n) > int64(r.Len())-off {
+		return detailf(ErrInvalidConfig, "%d bytes at offset %d outside %d data bytes", n, off, r.Len())
+	}
+	return nil
 }
 
 // Create makes a new named region of at least size data bytes under /dev/shm, failing if the name
@@ -241,7 +253,8 @@ func Remove(name string) error {
 }
 
 // NewAnonymous makes a region with no name, backed by a memfd on Linux (and by the Go heap
-// elsewhere, usable only inside the process). Hand it to a child with exec.Cmd.ExtraFiles =
+// elsewhere, usable only inside the process). The memory is reserved at once, so a size above
+// the memory the system has available (MemAvailable) fails with ErrNoSpace. Hand it to a child with exec.Cmd.ExtraFiles =
 // []*os.File{r.File()} and open it there with FromFile.
 func NewAnonymous(size int, opts Options) (*Region, error) {
 	total, err := totalSize(size)
@@ -259,6 +272,9 @@ func NewAnonymous(size int, opts Options) (*Region, error) {
 // exec.Cmd.ExtraFiles (os.NewFile(3, "region") in the child). The header is validated as in Open.
 // The region does not take ownership of f: close it after the region.
 func FromFile(f *os.File, opts Options) (*Region, error) {
+	if f == nil {
+		return nil, opError("open", "", detailf(ErrInvalidConfig, "nil file"))
+	}
 	r, err := fromFile(f, opts)
 	if err != nil {
 		return nil, opError("open", f.Name(), err)

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +32,10 @@ func createNamed(name string, total int, opts Options) (*Region, error) {
 }
 
 func newAnonymous(total int, opts Options) (*Region, error) {
+	// A memfd has no filesystem limit: fallocate would take memory until the OOM killer stops it.
+	if avail, err := memAvailable(); err == nil && int64(total) > avail {
+		return nil, detailf(ErrNoSpace, "%d bytes, but only %d bytes of memory are available", total, avail)
+	}
 	fd, err := unix.MemfdCreate("hotpath-sharedmem", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, os.NewSyscallError("memfd_create", err)
@@ -58,7 +65,7 @@ func initFile(f *os.File, name string, total int, opts Options) (*Region, error)
 	}
 	h := Header{Version: opts.Version, Tag: opts.Tag, Size: uint64(total), CreatorPID: uint32(os.Getpid()), Created: time.Now().UnixNano()}
 	encodeHeader(mem, h)
-	return &Region{name: name, mem: mem, hdr: h, file: f, ownsFile: true, fileSize: fileSize, unmapFunc: unix.Munmap}, nil
+	return &Region{name: name, mem: mem, hdr: h, file: f, ownsFile: true, fileSize: fileSize, unmapFunc: retire}, nil
 }
 
 // reserve allocates the file's blocks now: on tmpfs fallocate charges the pages against the
@@ -114,7 +121,7 @@ func mapExisting(f *os.File, name string, opts Options) (*Region, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("mmap", err)
 	}
-	r := &Region{name: name, mem: mem, file: f, fileSize: fileSize, unmapFunc: unix.Munmap}
+	r := &Region{name: name, mem: mem, file: f, fileSize: fileSize, unmapFunc: retire}
 	if seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0); err == nil && seals&unix.F_SEAL_SHRINK != 0 {
 		r.sealed = true
 	}
@@ -132,6 +139,33 @@ func mapExisting(f *os.File, name string, opts Options) (*Region, error) {
 	}
 	r.hdr = h
 	return r, nil
+}
+
+// retire replaces a closed region's shared mapping with private zero pages at the same address,
+// so that slices and views still held read zeros instead of faulting (see Region.Close). If that
+// fails, the range is unmapped.
+func retire(mem []byte) error {
+	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem)),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE)
+	if err != nil {
+		return unix.Munmap(mem)
+	}
+	return nil
+}
+
+// memAvailable returns the kernel's estimate of the memory available without swapping.
+func memAvailable() (int64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no MemAvailable in /proc/meminfo")
 }
 
 func removeNamed(name string) error { return os.Remove(filepath.Join(shmDir, name)) }

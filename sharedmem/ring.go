@@ -41,13 +41,17 @@ const (
 	rMode      = 16
 	rMaxRecord = 20
 	// block 1, producer side
-	rTail     = 1 * lineSize // MPSC: end of claimed space (a single producer keeps its position private)
-	rProdBeat = rTail + 8    // last producer heartbeat, Unix nanoseconds
+	// MPSC: end of claimed space. A single producer keeps its position private and stores it
+	// here only when it blocks on a full ring or closes: every record below it is published
+	// then, so a consumer that finds no record below it knows the ring is corrupt.
+	rTail     = 1 * lineSize
+	rProdBeat = rTail + 8 // last producer heartbeat, Unix nanoseconds
 	// block 2, consumer side
 	rHead     = 2 * lineSize // end of released records
 	rConsPID  = rHead + 8
 	rConsBeat = rHead + 16
 	rZeroed   = rHead + 24 // MPSC: released position whose bytes the consumer is zeroing
+	rConsGone = rHead + 32 // 1 once the consumer closed, 0 again when one attaches
 	// block 3, the consumer's sleep
 	rDataSeq     = 3 * lineSize // futex word bumped by a producer that wakes the consumer
 	rConsWaiting = rDataSeq + 4 // 1 while the consumer sleeps or is about to
@@ -72,7 +76,7 @@ type RingConfig struct {
 	// 1 MiB.
 	Capacity int
 	// MaxRecord is the largest record in bytes; at most Capacity/2-8 so a record always fits after
-	// padding, and below 1 GiB. Zero means Capacity/4.
+	// padding, and below 1 GiB. Zero means Capacity/4, or 1 GiB - 1 for rings of 4 GiB and more.
 	MaxRecord int
 	// MPSC lets several producers (goroutines or processes) share the ring, claiming space with a
 	// compare-and-swap and committing records one by one. Otherwise the ring has one producer,
@@ -88,7 +92,7 @@ func (c RingConfig) normalize() (RingConfig, error) {
 		return c, detailf(ErrInvalidConfig, "ring capacity %d, want a power of two in [4096, 2^40]", c.Capacity)
 	}
 	if c.MaxRecord == 0 {
-		c.MaxRecord = c.Capacity / 4
+		c.MaxRecord = min(c.Capacity/4, maxRecordLimit)
 	}
 	if limit := min(c.Capacity/2-recHeader, maxRecordLimit); c.MaxRecord < 0 || c.MaxRecord > limit {
 		return c, detailf(ErrInvalidConfig, "max record %d, want at most %d", c.MaxRecord, limit)
@@ -97,7 +101,7 @@ func (c RingConfig) normalize() (RingConfig, error) {
 }
 
 // RingSize returns the number of region bytes a ring with cfg occupies: its control blocks plus
-// its capacity.
+// its capacity. It returns 0 for a config that NewRing would refuse.
 func RingSize(cfg RingConfig) int {
 	cfg, err := cfg.normalize()
 	if err != nil {
@@ -123,6 +127,9 @@ type Ring struct {
 // NewRing formats a ring at data offset off of region r (a multiple of 128), overwriting what was
 // there. Only one process formats; the others call OpenRing.
 func NewRing(r *Region, off int, cfg RingConfig) (*Ring, error) {
+	if r == nil {
+		return nil, opError("new ring", "", detailf(ErrInvalidConfig, "nil region"))
+	}
 	cfg, err := cfg.normalize()
 	if err != nil {
 		return nil, opError("new ring", r.name, err)
@@ -152,6 +159,9 @@ func NewRing(r *Region, off int, cfg RingConfig) (*Ring, error) {
 // OpenRing attaches to a ring that NewRing formatted at data offset off of region r, validating
 // its layout against the region's size.
 func OpenRing(r *Region, off int) (*Ring, error) {
+	if r == nil {
+		return nil, opError("open ring", "", detailf(ErrInvalidConfig, "nil region"))
+	}
 	g, err := r.ringAt(off, 0)
 	if err != nil {
 		return nil, opError("open ring", r.name, err)
@@ -226,9 +236,12 @@ type PeerInfo struct {
 	LastBeat time.Time // the last heartbeat: producers beat every 1024 commits and while blocked
 }
 
-// Producers returns the producers attached to the ring.
+// Producers returns the producers attached to the ring (none once the region is closed).
 func (g *Ring) Producers() []PeerInfo {
 	var out []PeerInfo
+	if g.gone() {
+		return nil
+	}
 	beat := time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(g.u64(rProdBeat)))))
 	for i := range maxProducers {
 		if pid := int(atomic.LoadUint32(g.slot(i))); pid != 0 {
@@ -238,14 +251,34 @@ func (g *Ring) Producers() []PeerInfo {
 	return out
 }
 
-// ConsumerInfo returns the consumer attached to the ring.
+// ConsumerInfo returns the consumer attached to the ring (the zero PeerInfo once the region is
+// closed).
 func (g *Ring) ConsumerInfo() PeerInfo {
+	if g.gone() {
+		return PeerInfo{}
+	}
 	pid := int(atomic.LoadUint32(g.u32(rConsPID)))
 	beat := time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(g.u64(rConsBeat)))))
 	return PeerInfo{PID: pid, Alive: pid != 0 && pidAlive(pid), LastBeat: beat}
 }
 
 func (g *Ring) slot(i int) *uint32 { return g.u32(rProdSlots + uintptr(4*i)) }
+
+// gone reports whether the ring's region was closed in this process: its memory is no longer
+// shared, and every call returns ErrClosed.
+func (g *Ring) gone() bool { return g.region.closed.Load() }
+
+// pidLimit is the largest pid Linux can hand out (PID_MAX_LIMIT on 64-bit): a larger one read
+// from shared memory was written by a buggy or hostile process.
+const pidLimit = 1 << 22
+
+// checkPID returns ErrCorrupt for a pid that no process can have.
+func checkPID(who string, pid uint32) error {
+	if pid > pidLimit {
+		return detailf(ErrCorrupt, "%s pid %d, above the limit %d", who, pid, pidLimit)
+	}
+	return nil
+}
 
 // producersAttached reports whether any producer slot is taken.
 func (g *Ring) producersAttached() bool {
@@ -263,14 +296,19 @@ func (g *Ring) closed() bool {
 	return atomic.LoadUint32(g.u32(rClosed)) != 0 && !g.producersAttached()
 }
 
-// deadProducer returns the pid of a registered producer that no longer runs, or 0.
-func (g *Ring) deadProducer() int {
+// deadProducer returns the pid of a registered producer that no longer runs, or 0, and
+// ErrCorrupt for a pid no process can have.
+func (g *Ring) deadProducer() (int, error) {
 	for i := range maxProducers {
-		if pid := int(atomic.LoadUint32(g.slot(i))); pid != 0 && !pidAlive(pid) {
-			return pid
+		pid := atomic.LoadUint32(g.slot(i))
+		if err := checkPID("producer", pid); err != nil {
+			return 0, err
+		}
+		if pid != 0 && !pidAlive(int(pid)) {
+			return int(pid), nil
 		}
 	}
-	return 0
+	return 0, nil
 }
 
 // committedEnd follows the record headers from head, the consumer's published position, to the

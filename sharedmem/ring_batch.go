@@ -48,7 +48,7 @@ func (p *Producer) TryReserveBatch(n, size int) (b Batch, err error) {
 func (p *Producer) reserveBatch(n, size int, wait bool) (Batch, error) {
 	g := p.g
 	switch {
-	case p.closed:
+	case p.closed || g.gone():
 		return Batch{}, opError("reserve batch", g.region.name, ErrClosed)
 	case g.mpsc:
 		return Batch{}, opError("reserve batch", g.region.name, detailf(ErrState, "batches need a single-producer ring"))
@@ -76,10 +76,7 @@ func (p *Producer) reserveBatch(n, size int, wait bool) (Batch, error) {
 		}
 		if k == 0 {
 			if !wait {
-				if p.pending > 0 {
-					p.publish() // the consumer can only free what it sees
-				}
-				return Batch{}, opError("reserve batch", g.region.name, ErrFull)
+				return Batch{}, opError("reserve batch", g.region.name, p.full())
 			}
 			p.want = start - pos + stride
 			if err := p.waitSpace(pos); err != nil {
@@ -110,6 +107,9 @@ func (p *Producer) CommitBatch(k int) (err error) {
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
 	g := p.g
+	if g.gone() {
+		return opError("commit batch", g.region.name, ErrClosed)
+	}
 	if !p.reserved || p.batchN == 0 {
 		return opError("commit batch", g.region.name, detailf(ErrState, "commit batch without reserve batch"))
 	}
@@ -171,7 +171,7 @@ func (c *Consumer) TryReadBatch(fn func(rec []byte) bool) (n int, err error) {
 
 func (c *Consumer) readBatch(fn func([]byte) bool, wait bool) (int, error) {
 	g := c.g
-	if c.closed {
+	if c.closed || g.gone() {
 		return 0, opError("read batch", g.region.name, ErrClosed)
 	}
 	for {
@@ -179,6 +179,9 @@ func (c *Consumer) readBatch(fn func([]byte) bool, wait bool) (int, error) {
 		if n > 0 || err != nil {
 			c.release()
 			return n, err
+		}
+		if err := c.missing(); err != nil {
+			return 0, opError("read batch", g.region.name, err)
 		}
 		if g.closed() {
 			if n, err := c.walk(fn); n > 0 || err != nil {

@@ -26,6 +26,9 @@ type Consumer struct {
 // consumer, and takes over from a dead one: records it read but did not release are delivered
 // again.
 func (g *Ring) NewConsumer(cfg EndpointConfig) (*Consumer, error) {
+	if g.gone() {
+		return nil, opError("new consumer", g.region.name, ErrClosed)
+	}
 	cfg.Unguarded = cfg.Unguarded || g.region.sealed
 	c := &Consumer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
 	err := g.region.Guard(func() { c.err = c.attach() })
@@ -66,6 +69,7 @@ func (c *Consumer) attach() error {
 			c.publishHead()
 		}
 	}
+	atomic.StoreUint32(g.u32(rConsGone), 0)
 	beat(g.u64(rConsBeat))
 	return nil
 }
@@ -73,7 +77,12 @@ func (c *Consumer) attach() error {
 // Read returns the next record, blocking while the ring is empty. The slice points into shared
 // memory and stays valid until Release; several records can be read before one Release. Read
 // returns an error wrapping ErrClosed once every producer closed and the ring is drained,
-// ErrPeerDead if a producer died, and ErrCorrupt for impossible positions or lengths.
+// ErrPeerDead if a producer died, and ErrCorrupt for impossible positions or lengths and for
+// records a single producer published that are no longer there.
+//
+// On a named region, as for Producer.Reserve, reading the slice after another process truncated
+// the file raises SIGBUS in the caller's code: read it inside Region.Guard when the peers cannot
+// be trusted, or use a sealed memfd region.
 func (c *Consumer) Read() ([]byte, error) {
 	if c.cfg.Unguarded {
 		return c.readRecord(true)
@@ -97,7 +106,7 @@ func (c *Consumer) readGuarded(wait bool) (b []byte, err error) {
 
 func (c *Consumer) readRecord(wait bool) ([]byte, error) {
 	g := c.g
-	if c.closed {
+	if c.closed || g.gone() {
 		return nil, opError("read", g.region.name, ErrClosed)
 	}
 	for {
@@ -135,6 +144,9 @@ func (c *Consumer) next() ([]byte, bool, error) {
 		kind, n, size := decodeRecord(hdr, c.read, g.capacity, g.maxRecord)
 		switch {
 		case kind == recNone:
+			if err := c.missing(); err != nil {
+				return nil, false, opError("read", g.region.name, err)
+			}
 			return nil, false, nil
 		case kind == recCorrupt || c.read+size+recHeader-c.head > g.capacity:
 			return nil, false, c.corrupt("record header %#x at %d, head %d, capacity %d", hdr, c.read, c.head, g.capacity)
@@ -162,15 +174,33 @@ func (c *Consumer) ready() (bool, error) {
 	}
 	g := c.g
 	kind, _, _ := decodeRecord(atomic.LoadUint64(g.hdrAt(c.read)), c.read, g.capacity, g.maxRecord)
-	return kind != recNone, nil
+	if kind == recNone {
+		return false, c.missing()
+	}
+	return true, nil
+}
+
+// missing reports records a single producer published that are not where the consumer looks:
+// the producer stored its position (rTail) after publishing everything below it, so finding no
+// record below it means that another process overwrote a header. Without this, a zeroed header
+// would leave the consumer waiting for it and the producer waiting for room, forever.
+func (c *Consumer) missing() error {
+	if c.g.mpsc {
+		return nil
+	}
+	if t := atomic.LoadUint64(c.g.u64(rTail)); t > c.read {
+		return detailf(ErrCorrupt, "no record at %d, but the producer published up to %d", c.read, t)
+	}
+	return nil
 }
 
 func (c *Consumer) peerGone() error {
 	beat(c.g.u64(rConsBeat))
-	if pid := c.g.deadProducer(); pid != 0 {
-		return detailf(ErrPeerDead, "producer pid %d", pid)
+	pid, err := c.g.deadProducer()
+	if err == nil && pid != 0 {
+		err = detailf(ErrPeerDead, "producer pid %d", pid)
 	}
-	return nil
+	return err
 }
 
 // Release frees every record returned by Read so far; their slices become invalid. Positions are
@@ -181,6 +211,9 @@ func (c *Consumer) Release() error {
 	c.head, c.held = c.read, false
 	if c.head-c.pubHead < c.g.capacity/4 && !c.prodWaits {
 		return nil
+	}
+	if c.g.gone() {
+		return opError("release", c.g.region.name, ErrClosed)
 	}
 	if c.cfg.Unguarded {
 		c.publishHead()
@@ -225,6 +258,9 @@ func (c *Consumer) publishHead() {
 // unpublished records are lost with it; recovery then only frees its slot. Call Recover after Read
 // reports ErrPeerDead, with the other producers stopped.
 func (c *Consumer) Recover() (discarded int64, err error) {
+	if c.g.gone() {
+		return 0, opError("recover", c.g.region.name, ErrClosed)
+	}
 	old := guard(&c.cfg)
 	defer c.g.unguard(&c.cfg, old, &err)
 	g := c.g
@@ -259,15 +295,23 @@ func (c *Consumer) Recover() (discarded int64, err error) {
 // Stats returns what the consumer did so far.
 func (c *Consumer) Stats() Stats { return c.stats }
 
-// Close publishes the consumer's position and detaches it. Close is idempotent.
+// Close publishes the consumer's position and detaches it; a producer blocked on the full ring
+// then gets ErrClosed (when its poll timer fires, see EndpointConfig.Poll). Close is idempotent.
+// After Region.Close it can only report ErrClosed: the ring still names this process as its
+// consumer until the process exits.
 func (c *Consumer) Close() (err error) {
 	if c.closed {
 		return nil
 	}
+	c.closed = true
+	if c.g.gone() {
+		return opError("close consumer", c.g.region.name, ErrClosed)
+	}
 	old := guard(&c.cfg)
 	defer c.g.unguard(&c.cfg, old, &err)
-	c.closed = true
 	c.publishHead()
+	atomic.StoreUint32(c.g.u32(rConsGone), 1)
 	atomic.CompareAndSwapUint32(c.g.u32(rConsPID), c.pid, 0)
+	wake(c.g.u32(rSpaceSeq), c.g.u32(rProdWaiting), -1, &c.stats)
 	return nil
 }

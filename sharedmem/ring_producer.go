@@ -38,6 +38,9 @@ type Producer struct {
 // producer; the slot of a dead one is taken over, continuing after its last published record. An
 // MPSC ring accepts up to 16 producers.
 func (g *Ring) NewProducer(cfg EndpointConfig) (*Producer, error) {
+	if g.gone() {
+		return nil, opError("new producer", g.region.name, ErrClosed)
+	}
 	cfg.Unguarded = cfg.Unguarded || g.region.sealed
 	p := &Producer{g: g, cfg: cfg, pid: uint32(os.Getpid())}
 	err := g.region.Guard(func() { p.slot, p.tail, p.headCache, p.err = p.attach() })
@@ -93,7 +96,14 @@ func (p *Producer) attach() (slot int, tail, head uint64, err error) {
 }
 
 // Reserve returns n bytes of shared memory for the next record, blocking while the ring is full.
-// Fill the slice, then call Commit (or Abort). The slice is invalid after Commit.
+// Fill the slice, then call Commit (or Abort). The slice is invalid after Commit. A blocked
+// Reserve returns ErrClosed if the consumer closes the ring and ErrPeerDead if it dies (checked
+// when the poll timer fires, see EndpointConfig.Poll).
+//
+// On a named region the slice is shared memory that another process can truncate away: writing to
+// it then raises SIGBUS in the caller's own code, which no call of this package can catch. Fill it
+// inside Region.Guard when the peers cannot be trusted, or use a sealed memfd region
+// (NewAnonymous), which cannot shrink.
 func (p *Producer) Reserve(n int) (b []byte, err error) {
 	if b, ok := p.fastReserve(n); ok {
 		return b, nil
@@ -105,7 +115,7 @@ func (p *Producer) Reserve(n int) (b []byte, err error) {
 // known from the last head read: it touches no shared memory, so it needs no fault guard.
 func (p *Producer) fastReserve(n int) ([]byte, bool) {
 	g := p.g
-	if g.mpsc || p.closed || p.reserved || n < 0 || uint64(n) > g.maxRecord {
+	if g.mpsc || p.closed || p.reserved || n < 0 || uint64(n) > g.maxRecord || g.gone() {
 		return nil, false
 	}
 	size := recHeader + align8(uint64(n))
@@ -133,7 +143,7 @@ func (p *Producer) TryReserve(n int) (b []byte, err error) {
 func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
 	g := p.g
 	switch {
-	case p.closed:
+	case p.closed || g.gone():
 		return nil, opError("reserve", g.region.name, ErrClosed)
 	case p.reserved:
 		return nil, opError("reserve", g.region.name, detailf(ErrState, "reserve before the previous commit"))
@@ -158,10 +168,7 @@ func (p *Producer) reserve(n int, wait bool) ([]byte, error) {
 			}
 			if !ok {
 				if !wait {
-					if p.pending > 0 {
-						p.publish() // the consumer can only free what it sees
-					}
-					return nil, opError("reserve", g.region.name, ErrFull)
+					return nil, opError("reserve", g.region.name, p.full())
 				}
 				p.want = total
 				if err := p.waitSpace(pos); err != nil {
@@ -204,13 +211,39 @@ func (p *Producer) refreshHead(pos, total uint64) (bool, error) {
 	return pos+total+recHeader-head <= g.capacity, nil
 }
 
+// full is what a TryReserve that finds no room returns: ErrClosed if the consumer closed the
+// ring, ErrFull otherwise. A single producer first publishes what it has, since the consumer can
+// only free what it sees.
+func (p *Producer) full() error {
+	p.publishAll()
+	if atomic.LoadUint32(p.g.u32(rConsGone)) != 0 {
+		return detailf(ErrClosed, "the consumer closed the ring")
+	}
+	return ErrFull
+}
+
+// publishAll publishes a single producer's pending commits and stores its position in rTail, so
+// that the consumer can tell a record that is missing from one not yet published (see
+// Consumer.missing). It runs only where the producer stops: on a full ring and on Close.
+func (p *Producer) publishAll() {
+	g := p.g
+	if g.mpsc {
+		return
+	}
+	if p.pending > 0 {
+		p.publish()
+	}
+	if atomic.LoadUint64(g.u64(rTail)) != p.tail {
+		atomic.StoreUint64(g.u64(rTail), p.tail)
+		wake(g.u32(rDataSeq), g.u32(rConsWaiting), 1, &p.stats) // a sleeping consumer re-checks
+	}
+}
+
 // waitSpace blocks until the consumer frees room; a single producer first publishes what it has,
 // since the consumer can only free what it sees.
 func (p *Producer) waitSpace(pos uint64) error {
 	g := p.g
-	if p.pending > 0 {
-		p.publish()
-	}
+	p.publishAll()
 	p.waitPos = pos
 	beat(g.u64(rProdBeat))
 	if err := block(p, &p.cfg, g.u32(rSpaceSeq), g.u32(rProdWaiting), &p.stats); err != nil {
@@ -228,10 +261,17 @@ func (p *Producer) ready() (bool, error) {
 }
 
 func (p *Producer) peerGone() error {
-	beat(p.g.u64(rProdBeat))
-	c := p.g.ConsumerInfo()
-	if c.PID != 0 && !c.Alive {
-		return detailf(ErrPeerDead, "consumer pid %d", c.PID)
+	g := p.g
+	beat(g.u64(rProdBeat))
+	if atomic.LoadUint32(g.u32(rConsGone)) != 0 {
+		return detailf(ErrClosed, "the consumer closed the ring")
+	}
+	pid := atomic.LoadUint32(g.u32(rConsPID))
+	if err := checkPID("consumer", pid); err != nil {
+		return err
+	}
+	if pid != 0 && !pidAlive(int(pid)) {
+		return detailf(ErrPeerDead, "consumer pid %d", pid)
 	}
 	return nil
 }
@@ -268,6 +308,13 @@ func (p *Producer) Commit() error {
 // Abort gives up the reserved record: the consumer never sees it.
 func (p *Producer) Abort() error { return p.commitGuarded(skipFlag) }
 
+func commitAction(flags uint32) string {
+	if flags&skipFlag != 0 {
+		return "abort"
+	}
+	return "commit"
+}
+
 func (p *Producer) commitGuarded(flags uint32) (err error) {
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
@@ -276,8 +323,11 @@ func (p *Producer) commitGuarded(flags uint32) (err error) {
 
 func (p *Producer) commit(flags uint32) error {
 	g := p.g
+	if g.gone() {
+		return opError(commitAction(flags), g.region.name, ErrClosed)
+	}
 	if !p.reserved || p.batchN > 0 {
-		return opError("commit", g.region.name, detailf(ErrState, "commit without reserve"))
+		return opError(commitAction(flags), g.region.name, detailf(ErrState, "%s without reserve", commitAction(flags)))
 	}
 	p.reserved = false
 	if !g.mpsc {
@@ -351,6 +401,9 @@ func (p *Producer) giveUp() {
 
 // Flush publishes the records committed since the last publication (single producer with Batch > 1).
 func (p *Producer) Flush() (err error) {
+	if p.g.gone() {
+		return opError("flush", p.g.region.name, ErrClosed)
+	}
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
 	if !p.g.mpsc && p.pending > 0 {
@@ -365,6 +418,10 @@ func (p *Producer) Close() (err error) {
 	if p.closed {
 		return nil
 	}
+	if p.g.gone() {
+		p.closed = true
+		return opError("close producer", p.g.region.name, ErrClosed)
+	}
 	old := guard(&p.cfg)
 	defer p.g.unguard(&p.cfg, old, &err)
 	if p.batchN > 0 {
@@ -374,9 +431,7 @@ func (p *Producer) Close() (err error) {
 	if p.reserved {
 		p.commit(skipFlag)
 	}
-	if !p.g.mpsc && p.pending > 0 {
-		p.publish()
-	}
+	p.publishAll()
 	p.closed = true
 	g := p.g
 	atomic.CompareAndSwapUint32(g.slot(p.slot), p.pid, 0)
