@@ -180,18 +180,26 @@ func (c *Consumer) ready() (bool, error) {
 	return true, nil
 }
 
-// missing reports records a single producer published that are not where the consumer looks:
-// the producer stored its position (rTail) after publishing everything below it, so finding no
-// record below it means that another process overwrote a header. Without this, a zeroed header
-// would leave the consumer waiting for it and the producer waiting for room, forever.
+// missing reports records a single producer published that are not where the consumer looks,
+// called after the consumer found no record at its position. The producer stores its position
+// (rTail) after publishing everything below it, so once the consumer has loaded a position above
+// its own, the header at its own must be a record: if a fresh load still finds none, another
+// process overwrote it. (The first load may predate the publication; only the one after rTail
+// counts.) Without this, a zeroed header would leave the consumer waiting for it and the
+// producer waiting for room, forever.
 func (c *Consumer) missing() error {
-	if c.g.mpsc {
+	g := c.g
+	if g.mpsc {
 		return nil
 	}
-	if t := atomic.LoadUint64(c.g.u64(rTail)); t > c.read {
-		return detailf(ErrCorrupt, "no record at %d, but the producer published up to %d", c.read, t)
+	t := atomic.LoadUint64(g.u64(rTail))
+	if t <= c.read {
+		return nil
 	}
-	return nil
+	if kind, _, _ := decodeRecord(atomic.LoadUint64(g.hdrAt(c.read)), c.read, g.capacity, g.maxRecord); kind != recNone {
+		return nil // published meanwhile: the caller looks again
+	}
+	return detailf(ErrCorrupt, "no record at %d, but the producer published up to %d", c.read, t)
 }
 
 func (c *Consumer) peerGone() error {
